@@ -1,0 +1,30 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', 'docs/generated/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // The domain layer stays free of I/O and of the outer layers.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/application/**', '**/infrastructure/**', '**/interface/**', 'node:*', 'pg', 'kysely', 'fastify'] },
+      ],
+    },
+  },
+  {
+    files: ['src/application/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/interface/**', 'fastify'] }] },
+  },
+);

@@ -1,0 +1,23 @@
+/**
+ * Who is calling: resolved from a verified token (or an ingest key) by the interface
+ * layer, and passed to every use case, which enforces what the role may do.
+ */
+export type Role = 'admin' | 'advertiser' | 'creator';
+
+export interface Actor {
+  /** The identity provider's `sub`. */
+  userId: string;
+  roles: readonly Role[];
+  /** `custom:advertiser_id`, for advertisers. */
+  advertiserId?: string;
+}
+
+export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);
+export const isAdmin = (actor: Actor): boolean => hasRole(actor, 'admin');
+
+/** Where a command came from: who, and the request it belongs to (correlation id). */
+export interface CommandContext {
+  actor: Actor;
+  correlationId: string;
+  traceparent?: string;
+}

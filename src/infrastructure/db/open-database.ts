@@ -1,0 +1,56 @@
+/**
+ * Opens the configured database, brings its schema up to date when allowed, and
+ * makes sure the event log can take inserts for the coming months.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
+import { migrations } from './migrations/index.js';
+import { migrateUp, migrationStatus } from './migrator.js';
+import { ensureEventLogPartitions } from './partitions.js';
+
+export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
+  let handle: DatabaseHandle;
+  if (config.databaseUrl) {
+    handle = openPostgres({ connectionString: config.databaseUrl, max: config.databasePoolSize });
+  } else {
+    const dir = path.join(config.dataDir, 'pgdata');
+    await mkdir(dir, { recursive: true });
+    handle = await openPglite({ dataDir: dir });
+  }
+  try {
+    await prepareSchema(handle, config, logger);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Logger): Promise<void> {
+  if (config.migrateOnStart) {
+    const applied = await migrateUp(handle.db, migrations);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  } else {
+    const pending = (await migrationStatus(handle.db, migrations)).filter((m) => !m.executedAt);
+    if (pending.length > 0) {
+      throw new Error(
+        `the database is missing migrations ${pending.map((m) => m.name).join(', ')}: run \`npm run migrate -- up\``,
+      );
+    }
+  }
+  await ensureEventLogPartitions(handle.db);
+}
+
+/** Keeps event_log partitions ahead of time; returns a function that stops it. */
+export function scheduleMaintenance(handle: DatabaseHandle, logger: Logger, everyMs = 6 * 60 * 60 * 1000): () => void {
+  const timer = setInterval(() => {
+    ensureEventLogPartitions(handle.db).catch((error: unknown) =>
+      logger.error({ err: error }, 'event_log partition maintenance failed'),
+    );
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

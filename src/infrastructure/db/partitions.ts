@@ -1,0 +1,55 @@
+/**
+ * Monthly partitions of `event_log`. The first migration creates the current and
+ * next months; the service's maintenance step (`ensureEventLogPartitions`) keeps
+ * a few months ahead so an insert never meets a missing partition.
+ */
+import { sql, type Kysely } from 'kysely';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema
+type AnyKysely = Kysely<any>;
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+function monthStart(year: number, month: number): Date {
+  return new Date(Date.UTC(year, month, 1));
+}
+
+/** `event_log_2026_11` for November 2026. */
+export function partitionName(month: Date): string {
+  return `event_log_${month.getUTCFullYear()}_${pad(month.getUTCMonth() + 1)}`;
+}
+
+/** DDL that creates the partitions of `months` consecutive months from `from`'s month, if missing. */
+export function monthPartitionsDdl(from: Date, months: number): string {
+  const statements: string[] = [];
+  for (let i = 0; i < months; i++) {
+    const start = monthStart(from.getUTCFullYear(), from.getUTCMonth() + i);
+    const end = monthStart(start.getUTCFullYear(), start.getUTCMonth() + 1);
+    const iso = (d: Date): string => d.toISOString().slice(0, 10);
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${partitionName(start)} PARTITION OF event_log ` +
+        `FOR VALUES FROM ('${iso(start)}') TO ('${iso(end)}');`,
+    );
+  }
+  return statements.join('\n');
+}
+
+/** Creates any missing partition from this month to `monthsAhead` months later. */
+export async function ensureEventLogPartitions(
+  db: AnyKysely,
+  now: Date = new Date(),
+  monthsAhead = 3,
+): Promise<void> {
+  await sql.raw(monthPartitionsDdl(now, monthsAhead + 1)).execute(db);
+}
+
+/** Names of the existing partitions of `event_log`, oldest first. */
+export async function listEventLogPartitions(db: AnyKysely): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT c.relname AS name FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent
+    WHERE p.relname = 'event_log' AND p.relnamespace = current_schema()::regnamespace
+    ORDER BY c.relname`.execute(db);
+  return rows.map((r) => r.name);
+}

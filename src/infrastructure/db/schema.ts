@@ -1,0 +1,150 @@
+/**
+ * Table types for Kysely. One interface per table, columns as the driver returns
+ * them after `connect.ts` normalizes types: DECIMAL as string, DATE as 'YYYY-MM-DD',
+ * BIGINT as number, TIMESTAMPTZ as Date, JSONB as parsed JSON.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, T | string | undefined, T | string>;
+/** DECIMAL: read as string, written as string or number. */
+type Decimal = ColumnType<string, string | number, string | number>;
+type DecimalDefault = ColumnType<string, string | number | undefined, string | number>;
+
+export interface UsersTable {
+  id: string;
+  email: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+interface Audited {
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  created_by: string | null;
+  deleted_at: Timestamp | null;
+  version: Generated<number>;
+}
+
+export interface AdvertisersTable extends Audited {
+  id: Generated<string>;
+  name: string;
+  contact_email: string;
+  billing_info: Json<Record<string, unknown>> | null;
+  status: Generated<'active' | 'suspended'>;
+}
+
+export interface CampaignsTable extends Audited {
+  id: Generated<string>;
+  advertiser_id: string;
+  name: string;
+  budget: Decimal;
+  spent: DecimalDefault;
+  currency: Generated<string>;
+  status: Generated<'draft' | 'active' | 'paused' | 'completed'>;
+  start_date: string;
+  end_date: string;
+  pricing_model: Generated<'cpm' | 'cpc' | 'flat'>;
+  pricing_rate: DecimalDefault;
+  rules: Json<Record<string, unknown>>;
+}
+
+export interface CampaignProductsTable {
+  campaign_id: string;
+  product_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface ProductsTable extends Audited {
+  id: Generated<string>;
+  advertiser_id: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  assets: Json<unknown[]> | null;
+}
+
+export interface VideosTable extends Audited {
+  id: Generated<string>;
+  owner_id: string | null;
+  title: string;
+  duration: Decimal;
+  source_url: string | null;
+  status: Generated<'processing' | 'ready' | 'archived'>;
+  metadata: Json<Record<string, unknown>> | null;
+  analysis_status: 'queued' | 'processing' | 'completed' | 'failed' | null;
+  failure_reason: string | null;
+  media_path: string | null;
+}
+
+export interface PlacementPosition {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface PlacementsTable extends Audited {
+  id: Generated<string>;
+  video_id: string;
+  product_id: string;
+  start_time: Decimal;
+  end_time: Decimal;
+  description: string | null;
+  position: Json<PlacementPosition> | null;
+  status: Generated<'draft' | 'active' | 'archived'>;
+  file_url: string | null;
+}
+
+export interface ValidationRunsTable {
+  id: Generated<string>;
+  video_id: string;
+  status: Generated<'pending' | 'running' | 'completed' | 'failed'>;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  issues: Json<unknown[]> | null;
+  summary: Json<Record<string, unknown>> | null;
+  created_at: Generated<Date>;
+  requested_by: string | null;
+}
+
+export interface TranscriptsTable {
+  id: Generated<string>;
+  video_id: string;
+  language: Generated<string>;
+  content: string;
+  segments: Json<unknown[]>;
+  s3_path: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface EventLogTable {
+  id: Generated<string>;
+  position: Generated<number>;
+  tx_id: Generated<string>;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  data: Json<unknown>;
+  metadata: Json<Record<string, unknown>> | null;
+  created_at: Generated<Date>;
+  created_by: string | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  advertisers: AdvertisersTable;
+  campaigns: CampaignsTable;
+  campaign_products: CampaignProductsTable;
+  products: ProductsTable;
+  videos: VideosTable;
+  placements: PlacementsTable;
+  validation_runs: ValidationRunsTable;
+  transcripts: TranscriptsTable;
+  event_log: EventLogTable;
+}
+
+export type PlacementRow = Selectable<PlacementsTable>;
+export type NewPlacementRow = Insertable<PlacementsTable>;
+export type PlacementRowUpdate = Updateable<PlacementsTable>;
+export type CampaignRow = Selectable<CampaignsTable>;

@@ -1,0 +1,114 @@
+/**
+ * RFC 9457 problem details. Every error the API sends goes through `toProblem`, so
+ * clients always get `application/problem+json` with a stable shape and never a
+ * stack trace or SQL.
+ */
+import { STATUS_CODES } from 'node:http';
+import { Type, type Static } from 'typebox';
+import { DomainError, type ErrorKind, type FieldError } from '../../domain/errors.js';
+import { translateDatabaseError } from '../../infrastructure/db/errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    code: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+export type Problem = Static<typeof ProblemSchema>;
+
+const STATUS_OF: Record<ErrorKind, number> = {
+  invalid: 422,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  precondition_required: 428,
+  unauthorized: 401,
+  forbidden: 403,
+  unavailable: 503,
+};
+
+export function problem(
+  status: number,
+  detail: string | undefined,
+  instance: string,
+  extra: { code?: string; errors?: FieldError[] } = {},
+): Problem {
+  const code = extra.code;
+  return {
+    type: code ? `https://nedlia.dev/problems/${code.toLowerCase().replace(/[._]/g, '-')}` : 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    ...(detail ? { detail } : {}),
+    instance,
+    ...(code ? { code } : {}),
+    ...(extra.errors && extra.errors.length > 0 ? { errors: extra.errors } : {}),
+  };
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message: string;
+  validation?: ValidationIssue[];
+  validationContext?: string;
+}
+
+function validationErrors(issues: ValidationIssue[]): FieldError[] {
+  return issues.map((issue) => {
+    const base = issue.instancePath ?? '';
+    if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
+      return { path: `${base}/${issue.params.additionalProperty}`, message: 'is not allowed' };
+    }
+    if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
+      return { path: `${base}/${issue.params.missingProperty}`, message: 'is required' };
+    }
+    return { path: base || '/', message: issue.message ?? 'is invalid' };
+  });
+}
+
+/** The status and problem for any error thrown while handling `instance`. */
+export function toProblem(error: unknown, instance: string): Problem {
+  const domain = error instanceof DomainError ? error : translateDatabaseError(error);
+  if (domain) {
+    return problem(STATUS_OF[domain.kind], domain.message, instance, { code: domain.code, errors: domain.errors });
+  }
+  const e = error as FastifyLikeError;
+  if (e && Array.isArray(e.validation)) {
+    const where = e.validationContext ?? 'request';
+    const status = where === 'body' ? 422 : 400;
+    return problem(status, `the ${where} is invalid`, instance, {
+      code: 'REQUEST.INVALID',
+      errors: validationErrors(e.validation).map((x) => (where === 'body' ? x : { ...x, path: `/${where}${x.path === '/' ? '' : x.path}` })),
+    });
+  }
+  const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+  switch (e?.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem(400, 'the content type is not supported: send application/json', instance, { code: 'REQUEST.CONTENT_TYPE' });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem(413, 'the request body is too large', instance, { code: 'REQUEST.TOO_LARGE' });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(400, 'the body is not valid JSON', instance, { code: 'REQUEST.MALFORMED_JSON' });
+  }
+  if (status === 400 && e instanceof SyntaxError) {
+    return problem(400, 'the body is not valid JSON', instance, { code: 'REQUEST.MALFORMED_JSON' });
+  }
+  if (status >= 500) return problem(status, 'an unexpected error occurred; it has been logged', instance);
+  return problem(status, e?.message, instance);
+}
