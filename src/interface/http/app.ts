@@ -11,11 +11,15 @@ import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../infrastructure/db/connect.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problem, toProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
+import { authentication } from './auth/authenticate.js';
+import type { TokenVerifier } from '../../infrastructure/auth/jwt-verifier.js';
 
 export interface AppDependencies {
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
+  /** Verifies bearer tokens; without one, every protected route answers 401. */
+  verifyToken?: TokenVerifier;
 }
 
 /** The application with its type provider: routes infer their types from TypeBox schemas. */
@@ -55,6 +59,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       .type(PROBLEM_CONTENT_TYPE)
       .send(problem(404, `no route for ${request.method} ${request.url.split('?')[0]}`, request.url, { code: 'ROUTE.NOT_FOUND' })),
   );
+
+  await app.register(authentication, { verifyToken: deps.verifyToken });
 
   await app.register(healthRoutes, { database: deps.database });
 
