@@ -14,6 +14,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     // The domain layer stays free of I/O and of the outer layers.
     files: ['src/domain/**/*.ts'],
     rules: {

@@ -1,0 +1,57 @@
+/**
+ * Starts the real service (`src/main.ts`) as a child process, the way `npm start`
+ * does, and waits until it answers. Used by process-level tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  exit: Promise<number | null>;
+}
+
+export function spawnService(entry: string, env: Record<string, string>): { child: ChildProcess; output(): string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exit };
+}
+
+export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = spawnService('src/main.ts', { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void service.exit.then(() => (exited = true));
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${url}/health/ready`);
+      if (res.status === 200) return { ...service, url };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  service.child.kill('SIGKILL');
+  throw new Error(`the service did not become ready:\n${service.output()}`);
+}
