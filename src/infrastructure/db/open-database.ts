@@ -11,15 +11,17 @@ import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
 
+/** Connects to the configured database without touching its schema. */
+export async function connectDatabase(config: Config, poolSize = config.databasePoolSize): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openPostgres({ connectionString: config.databaseUrl, max: poolSize });
+  const dir = path.join(config.dataDir, 'pgdata');
+  await mkdir(dir, { recursive: true });
+  return openPglite({ dataDir: dir });
+}
+
+/** Connects, then migrates (when allowed) or checks that nothing is pending. */
 export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
-  let handle: DatabaseHandle;
-  if (config.databaseUrl) {
-    handle = openPostgres({ connectionString: config.databaseUrl, max: config.databasePoolSize });
-  } else {
-    const dir = path.join(config.dataDir, 'pgdata');
-    await mkdir(dir, { recursive: true });
-    handle = await openPglite({ dataDir: dir });
-  }
+  const handle = await connectDatabase(config);
   try {
     await prepareSchema(handle, config, logger);
   } catch (error) {

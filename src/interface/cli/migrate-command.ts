@@ -1,17 +1,8 @@
 import type { Config } from '../../config.js';
-import { openPglite, openPostgres, type DatabaseHandle } from '../../infrastructure/db/connect.js';
 import { migrations } from '../../infrastructure/db/migrations/index.js';
 import { migrateDown, migrateUp, migrationStatus } from '../../infrastructure/db/migrator.js';
+import { connectDatabase } from '../../infrastructure/db/open-database.js';
 import { ensureEventLogPartitions } from '../../infrastructure/db/partitions.js';
-import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
-
-async function open(config: Config): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openPostgres({ connectionString: config.databaseUrl, max: 1 });
-  const dir = path.join(config.dataDir, 'pgdata');
-  await mkdir(dir, { recursive: true });
-  return openPglite({ dataDir: dir });
-}
 
 export const migrateUsage = 'migrate up|down|status';
 
@@ -21,7 +12,7 @@ export async function migrateCommand(config: Config, args: string[], out: (line:
   if (action !== 'up' && action !== 'down' && action !== 'status') {
     throw new Error(`usage: ${migrateUsage}`);
   }
-  const handle = await open(config);
+  const handle = await connectDatabase(config, 1);
   try {
     if (action === 'up') {
       const applied = await migrateUp(handle.db, migrations);
