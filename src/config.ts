@@ -27,9 +27,32 @@ export interface Config {
     audience: string | undefined;
     devIssuer: boolean;
   };
+  /** Largest request body accepted; larger ones get 413. */
+  bodyLimitBytes: number;
+  /** Requests per caller per window; `max: 0` turns rate limiting off. */
+  rateLimit: { max: number; windowMs: number };
+  /** Proxies in front whose `x-forwarded-for` gives the client address: a hop count, or their addresses/CIDRs. */
+  trustProxy: number | string[];
   corsOrigins: string[];
   fetchAllowHosts: string[];
   shutdownTimeoutMs: number;
+  /** Consumers a worker runs (`CONSUMERS=a,b`); all when empty. */
+  consumers: string[];
+  /** Port on which a worker serves /health and /metrics; none when undefined. */
+  metricsPort: number | undefined;
+  /** Broker connections, read only by the adapter `EVENT_BUS` selects. */
+  brokers: {
+    /**
+     * `BUS_NAMESPACE`: the name the brokers' resources are created under (Redis keys,
+     * RabbitMQ exchanges and queues, the NATS stream and subjects), so that deployments or
+     * test runs sharing a broker stay apart.
+     */
+    namespace: string;
+    natsUrl: string;
+    redisUrl: string;
+    rabbitmqUrl: string;
+    sqs: { region: string | undefined; endpoint: string | undefined; queuePrefix: string; eventBridgeBusName: string | undefined };
+  };
 }
 
 export class ConfigError extends Error {
@@ -89,6 +112,63 @@ function list(env: Env, name: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+const TOKEN_ISSUER = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const;
+
+/**
+ * An external token issuer is the three variables together: a key set without an
+ * issuer or audience to check would accept any token signed by those keys.
+ * A plain `http:` key set is only accepted outside production (a local IdP).
+ */
+function tokenIssuer(env: Env, production: boolean): Omit<Config['auth'], 'devIssuer'> {
+  const set = TOKEN_ISSUER.filter((name) => (env[name] ?? '') !== '');
+  if (set.length === 0) return { jwksUrl: undefined, issuer: undefined, audience: undefined };
+  const missing = TOKEN_ISSUER.find((name) => !set.includes(name));
+  if (missing) {
+    throw new ConfigError(missing, `to be set as well when ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} (AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE go together)`, undefined);
+  }
+  return {
+    jwksUrl: url(env, 'AUTH_JWKS_URL', production ? ['https:', 'file:'] : ['https:', 'file:', 'http:']),
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+  };
+}
+
+/** `TRUST_PROXY`: unset or a hop count (`1` behind one load balancer), or proxy addresses/CIDRs. */
+function proxies(env: Env): number | string[] {
+  const raw = env.TRUST_PROXY ?? '';
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 10);
+  const addresses = list(env, 'TRUST_PROXY');
+  if (addresses.every((a) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) return addresses.length > 0 ? addresses : 0;
+  throw new ConfigError('TRUST_PROXY', 'a number of proxy hops (0-10) or comma-separated proxy addresses/CIDRs', raw);
+}
+
+/** `NATS_URL`: one server URL or a comma-separated list (a cluster). */
+function natsServers(env: Env): string {
+  const servers = list(env, 'NATS_URL');
+  if (servers.length === 0) return 'nats://127.0.0.1:4222';
+  for (const server of servers) url({ NATS_URL: server }, 'NATS_URL', ['nats:', 'tls:']);
+  return servers.join(',');
+}
+
+/**
+ * Lowercase, so that the NATS stream name (upper-cased) maps back to one namespace; no `.`
+ * or `:`, which separate the parts of subjects and keys.
+ */
+function busNamespace(env: Env): string {
+  const raw = env.BUS_NAMESPACE ?? '';
+  if (raw === '') return 'nedlia';
+  if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(raw)) throw new ConfigError('BUS_NAMESPACE', 'up to 40 lowercase letters, digits, - or _', raw);
+  return raw;
+}
+
+/** Queue names are letters, digits, `-` and `_`, at most 80 with the consumer name. */
+function sqsQueuePrefix(env: Env): string {
+  const raw = env.SQS_QUEUE_PREFIX ?? '';
+  if (raw === '') return 'nedlia-';
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new ConfigError('SQS_QUEUE_PREFIX', 'up to 40 letters, digits, - or _', raw);
+  return raw;
+}
+
 /** Every variable the service reads; `.env.example` must document each. */
 export const SETTINGS = [
   'PORT',
@@ -105,9 +185,23 @@ export const SETTINGS = [
   'AUTH_ISSUER',
   'AUTH_AUDIENCE',
   'AUTH_DEV_ISSUER',
+  'BODY_LIMIT_BYTES',
+  'RATE_LIMIT_MAX',
+  'RATE_LIMIT_WINDOW_MS',
+  'TRUST_PROXY',
   'CORS_ORIGINS',
   'FETCH_ALLOW_HOSTS',
   'SHUTDOWN_TIMEOUT_MS',
+  'CONSUMERS',
+  'METRICS_PORT',
+  'BUS_NAMESPACE',
+  'NATS_URL',
+  'REDIS_URL',
+  'RABBITMQ_URL',
+  'AWS_REGION',
+  'SQS_ENDPOINT',
+  'SQS_QUEUE_PREFIX',
+  'EVENTBRIDGE_BUS_NAME',
 ] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -118,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (devIssuer && production) {
     throw new ConfigError('AUTH_DEV_ISSUER', 'unset or 0 when NODE_ENV=production', env.AUTH_DEV_ISSUER);
   }
+  const auth = tokenIssuer(env, production);
   const config: Config = {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -130,15 +225,30 @@ export function loadConfig(env: Env = process.env): Config {
     storage: oneOf(env, 'STORAGE', ['local', 's3'], 'local'),
     nodeEnv,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    auth: {
-      jwksUrl: url(env, 'AUTH_JWKS_URL', ['https:', 'http:', 'file:']),
-      issuer: env.AUTH_ISSUER || undefined,
-      audience: env.AUTH_AUDIENCE || undefined,
-      devIssuer,
+    auth: { ...auth, devIssuer },
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rateLimit: {
+      max: integer(env, 'RATE_LIMIT_MAX', 600, 0, 1_000_000_000),
+      windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1_000, 86_400_000),
     },
+    trustProxy: proxies(env),
     corsOrigins: list(env, 'CORS_ORIGINS'),
     fetchAllowHosts: list(env, 'FETCH_ALLOW_HOSTS'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    consumers: list(env, 'CONSUMERS'),
+    metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    brokers: {
+      namespace: busNamespace(env),
+      natsUrl: natsServers(env),
+      redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379',
+      rabbitmqUrl: url(env, 'RABBITMQ_URL', ['amqp:', 'amqps:']) ?? 'amqp://guest:guest@127.0.0.1:5672',
+      sqs: {
+        region: env.AWS_REGION || undefined,
+        endpoint: url(env, 'SQS_ENDPOINT', ['http:', 'https:']),
+        queuePrefix: sqsQueuePrefix(env),
+        eventBridgeBusName: env.EVENTBRIDGE_BUS_NAME || undefined,
+      },
+    },
   };
   return config;
 }

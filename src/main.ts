@@ -1,9 +1,10 @@
-/** `npm start`: the whole service in one process. */
+/** `npm start` (everything in one process), `npm run api`, `npm run worker`: see interface/process/run-process.ts. */
 import { ConfigError, loadConfig } from './config.js';
-import { startServer } from './interface/http/server.js';
+import { parseMode, runProcess } from './interface/process/run-process.js';
 
 try {
-  await startServer(loadConfig());
+  const mode = parseMode(process.argv[2]);
+  await runProcess(loadConfig(), mode);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);

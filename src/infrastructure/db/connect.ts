@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect } from './pglite-dialect.js';
+import { preparedStatementName } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
 export type Engine = 'pglite' | 'postgres';
@@ -58,10 +59,31 @@ export interface PostgresOptions {
   connectionString: string;
   /** Pool size; default 10. */
   max?: number;
+  /**
+   * Called when an idle pooled connection dies (server restart, failover, a
+   * terminated backend). The pool drops that connection and opens a new one on the
+   * next query; without a listener, the error would crash the process.
+   */
+  onIdleError?: (error: Error) => void;
 }
+
+/**
+ * A pooled client that runs registered SQL (see prepared-statements.ts) as a named
+ * prepared statement; everything else goes through unchanged. Kysely always calls
+ * `query(sql, parameters)`.
+ */
+class PreparingClient extends pg.Client {}
+type AnyQuery = (this: pg.Client, ...args: unknown[]) => unknown;
+const plainQuery = pg.Client.prototype.query as AnyQuery;
+(PreparingClient.prototype as unknown as { query: AnyQuery }).query = function (...args) {
+  const [text, values] = args;
+  const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) ? preparedStatementName(text) : undefined;
+  return name ? plainQuery.call(this, { name, text, values }) : plainQuery.apply(this, args);
+};
 
 export function openPostgres(options: PostgresOptions): DatabaseHandle {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: options.connectionString,
     max: options.max ?? 10,
     types: {
@@ -69,6 +91,7 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
         typeParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  pool.on('error', (error) => options.onIdleError?.(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -10,10 +10,20 @@ import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
+import { purgeExpiredKeys } from './repositories/idempotency-key-repository.js';
 
 /** Connects to the configured database without touching its schema. */
-export async function connectDatabase(config: Config, poolSize = config.databasePoolSize): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openPostgres({ connectionString: config.databaseUrl, max: poolSize });
+export async function connectDatabase(
+  config: Config,
+  options: { poolSize?: number; logger?: Logger } = {},
+): Promise<DatabaseHandle> {
+  if (config.databaseUrl) {
+    return openPostgres({
+      connectionString: config.databaseUrl,
+      max: options.poolSize ?? config.databasePoolSize,
+      onIdleError: (error) => options.logger?.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
+    });
+  }
   const dir = path.join(config.dataDir, 'pgdata');
   await mkdir(dir, { recursive: true });
   return openPglite({ dataDir: dir });
@@ -21,7 +31,7 @@ export async function connectDatabase(config: Config, poolSize = config.database
 
 /** Connects, then migrates (when allowed) or checks that nothing is pending. */
 export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
-  const handle = await connectDatabase(config);
+  const handle = await connectDatabase(config, { logger });
   try {
     await prepareSchema(handle, config, logger);
   } catch (error) {
@@ -46,12 +56,18 @@ async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Log
   await ensureEventLogPartitions(handle.db);
 }
 
-/** Keeps event_log partitions ahead of time; returns a function that stops it. */
-export function scheduleMaintenance(handle: DatabaseHandle, logger: Logger, everyMs = 6 * 60 * 60 * 1000): () => void {
+/** Housekeeping that every process may run (each task is idempotent). */
+const MAINTENANCE: Record<string, (handle: DatabaseHandle) => Promise<unknown>> = {
+  'event_log partitions': (handle) => ensureEventLogPartitions(handle.db),
+  'expired idempotency keys': (handle) => purgeExpiredKeys(handle.db),
+};
+
+/** Runs the maintenance tasks every `everyMs` (hourly); returns a function that stops it. */
+export function scheduleMaintenance(handle: DatabaseHandle, logger: Logger, everyMs = 60 * 60 * 1000): () => void {
   const timer = setInterval(() => {
-    ensureEventLogPartitions(handle.db).catch((error: unknown) =>
-      logger.error({ err: error }, 'event_log partition maintenance failed'),
-    );
+    for (const [name, task] of Object.entries(MAINTENANCE)) {
+      task(handle).catch((error: unknown) => logger.error({ err: error, task: name }, 'maintenance task failed'));
+    }
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -131,6 +131,105 @@ export interface EventLogTable {
   created_by: string | null;
 }
 
+// --- Idempotency keys (migration 0002) ---
+export interface IdempotencyKeysTable {
+  caller: string;
+  key: string;
+  request_hash: string;
+  /** NULL while the first request is still running. */
+  status: number | null;
+  response_headers: Json<Record<string, string>> | null;
+  response_body: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+// --- Event backbone (migration 0003) ---
+export interface OutboxRelayCheckpointsTable {
+  name: string;
+  tx_id: ColumnType<string, string | undefined, string>;
+  position: ColumnType<number, number | undefined, number>;
+  owner: string | null;
+  lease_until: Timestamp | null;
+  relayed_count: ColumnType<number, number | undefined, number>;
+  updated_at: Generated<Date>;
+}
+
+export interface BusSubscriptionsTable {
+  consumer: string;
+  event_types: string[];
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface BusEventsTable {
+  seq: Generated<number>;
+  event_id: string;
+  event_type: string;
+  event: Json<unknown>;
+  published_at: Generated<Date>;
+}
+
+export interface BusQueueTable {
+  id: Generated<number>;
+  consumer: string;
+  event_id: string;
+  subject: string;
+  event: Json<unknown>;
+  attempt: Generated<number>;
+  available_at: Generated<Date>;
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_until: Timestamp | null;
+  enqueued_at: Generated<Date>;
+}
+
+export interface ConsumerInboxTable {
+  consumer: string;
+  event_id: string;
+  processed_at: Generated<Date>;
+}
+
+export interface ConsumerFailuresTable {
+  consumer: string;
+  event_id: string;
+  failures: Generated<number>;
+  first_attempt_at: Generated<Date>;
+  last_attempt_at: Generated<Date>;
+  last_error: string;
+}
+
+export type DeadLetterStatus = 'pending' | 'replayed' | 'discarded';
+
+export interface DeadLettersTable {
+  id: Generated<string>;
+  consumer: string;
+  event_id: string;
+  event_type: string;
+  subject: string;
+  event: Json<unknown>;
+  error: string;
+  attempts: number;
+  first_attempt_at: Timestamp;
+  last_attempt_at: Timestamp;
+  status: Generated<DeadLetterStatus>;
+  resolved_at: Timestamp | null;
+  resolved_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface PlacementDetailsTable {
+  placement_id: string;
+  video_id: string | null;
+  product_id: string | null;
+  start_time: ColumnType<string | null, string | number | null, string | number | null>;
+  end_time: ColumnType<string | null, string | number | null, string | number | null>;
+  version: number;
+  deleted: Generated<boolean>;
+  last_event_id: string;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   advertisers: AdvertisersTable;
@@ -142,6 +241,17 @@ export interface Database {
   validation_runs: ValidationRunsTable;
   transcripts: TranscriptsTable;
   event_log: EventLogTable;
+  // Idempotency keys (migration 0002).
+  idempotency_keys: IdempotencyKeysTable;
+  // Event backbone (migration 0003).
+  outbox_relay_checkpoints: OutboxRelayCheckpointsTable;
+  bus_subscriptions: BusSubscriptionsTable;
+  bus_events: BusEventsTable;
+  bus_queue: BusQueueTable;
+  consumer_inbox: ConsumerInboxTable;
+  consumer_failures: ConsumerFailuresTable;
+  dead_letters: DeadLettersTable;
+  placement_details: PlacementDetailsTable;
 }
 
 export type PlacementRow = Selectable<PlacementsTable>;

@@ -12,7 +12,7 @@ export async function migrateCommand(config: Config, args: string[], out: (line:
   if (action !== 'up' && action !== 'down' && action !== 'status') {
     throw new Error(`usage: ${migrateUsage}`);
   }
-  const handle = await connectDatabase(config, 1);
+  const handle = await connectDatabase(config, { poolSize: 1 });
   try {
     if (action === 'up') {
       const applied = await migrateUp(handle.db, migrations);

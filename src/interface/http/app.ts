@@ -3,7 +3,7 @@
  * Tests call `buildApp` and `inject`; `server.ts` adds listening and shutdown.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -13,6 +13,20 @@ import { PROBLEM_CONTENT_TYPE, ProblemSchema, problem, toProblem } from './probl
 import { healthRoutes } from './routes/health.js';
 import { authentication } from './auth/authenticate.js';
 import type { TokenVerifier } from '../../infrastructure/auth/jwt-verifier.js';
+import type { DevIssuer } from '../../infrastructure/auth/dev-issuer.js';
+import { limits } from './plugins/limits.js';
+import { devIssuerRoutes } from './routes/dev-issuer.js';
+import { meRoutes } from './routes/me.js';
+// Event side (issue 4): metrics, admin routes for dead letters and the event log.
+import type { EventBus } from '../../infrastructure/bus/event-bus.js';
+import type { Metrics } from '../../infrastructure/metrics/metrics.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { adminEventRoutes } from './routes/admin-events.js';
+// Catalog (issue 3): OpenAPI, route table, Idempotency-Key, the /v1 catalog resources.
+import { openApi } from './openapi.js';
+import { routeTable } from './route-table.js';
+import { idempotency } from './idempotency.js';
+import { catalogRoutes } from './routes/catalog.js';
 
 export interface AppDependencies {
   config: Config;
@@ -20,12 +34,18 @@ export interface AppDependencies {
   logger: Logger;
   /** Verifies bearer tokens; without one, every protected route answers 401. */
   verifyToken?: TokenVerifier;
+  /** The development issuer, when on: its JWKS is served at /.well-known/jwks.json. */
+  devIssuer?: DevIssuer;
+  /** The event side of this process: bus (dead-letter replay), metrics, readiness checks. */
+  events?: { bus?: EventBus; metrics?: Metrics; checks?: Record<string, () => Promise<void>> };
 }
 
 /** The application with its type provider: routes infer their types from TypeBox schemas. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 const REQUEST_ID = /^[\w\-.:]{1,128}$/;
+
+const trustHops = (hops: number) => (hops === 0 ? false : (_address: string, hop: number) => hop < hops);
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const app = Fastify({
@@ -35,8 +55,16 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: deps.config.bodyLimitBytes,
+    // One summary line per request (the onResponse hook below) instead of Fastify's two.
+    disableRequestLogging: true,
+    // The client address (rate limits, logs) from x-forwarded-for only when set to trust the proxies in front.
+    trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     return503OnClosing: true,
+    // Errors the router raises before any route runs (a malformed %-escape in the path) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      (reply as FastifyReply).code(400).type(PROBLEM_CONTENT_TYPE).send(problem(400, 'the URL is malformed', request.url, { code: 'REQUEST.MALFORMED_URL' }));
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -44,6 +72,15 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  // The request log: one line when the response is sent, carrying the request id
+  // (`reqId`, bound by request.log). A route's `logLevel` above info silences it.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: request.ip },
+      'request',
+    );
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -61,8 +98,20 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   );
 
   await app.register(authentication, { verifyToken: deps.verifyToken });
+  // Before any route: the rate limit and CORS hooks attach to routes registered after them.
+  await app.register(limits, { rateLimit: deps.config.rateLimit, corsOrigins: deps.config.corsOrigins });
+  // Before any route: the OpenAPI document and the route table collect routes as they are added.
+  await app.register(openApi);
+  await app.register(routeTable);
+  await app.register(idempotency, { database: deps.database });
 
-  await app.register(healthRoutes, { database: deps.database });
+  if (deps.events?.metrics) await app.register(metricsRoutes, { metrics: deps.events.metrics });
+
+  await app.register(healthRoutes, { database: deps.database, checks: deps.events?.checks ?? {} });
+  await app.register(adminEventRoutes, { db: deps.database.db, ...(deps.events?.bus ? { bus: deps.events.bus } : {}) });
+  if (deps.devIssuer) await app.register(devIssuerRoutes, { devIssuer: deps.devIssuer });
+  await app.register(meRoutes);
+  await app.register(catalogRoutes, { db: deps.database.db });
 
   return app;
 }

@@ -102,6 +102,8 @@ export function toProblem(error: unknown, instance: string): Problem {
       return problem(400, 'the content type is not supported: send application/json', instance, { code: 'REQUEST.CONTENT_TYPE' });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'the request body is too large', instance, { code: 'REQUEST.TOO_LARGE' });
+    case 'REQUEST.RATE_LIMITED': // thrown by the rate limiter (plugins/limits.ts), retry-after already set
+      return problem(429, e.message, instance, { code: 'REQUEST.RATE_LIMITED' });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return problem(400, 'the body is not valid JSON', instance, { code: 'REQUEST.MALFORMED_JSON' });

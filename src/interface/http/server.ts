@@ -6,20 +6,29 @@ import closeWithGrace from 'close-with-grace';
 import type { Config } from '../../config.js';
 import { openDatabase, scheduleMaintenance } from '../../infrastructure/db/open-database.js';
 import { createLogger } from '../../infrastructure/logger.js';
+import { tokenVerificationFromConfig } from '../../infrastructure/auth/token-verification.js';
 import { buildApp } from './app.js';
+import { startEventSide, type EventSideOptions } from '../process/event-side.js';
 
-export async function startServer(config: Config): Promise<void> {
+/** `events`: what of the event side this process runs (see src/interface/process/); API only by default. */
+export async function startServer(config: Config, events: EventSideOptions = { relay: false, consumers: [] }): Promise<void> {
   const startedAt = performance.now();
   const logger = createLogger(config.logLevel);
+  // Keys first: a bad AUTH_JWKS_URL file stops the start before the database opens.
+  const { verifyToken, devIssuer } = await tokenVerificationFromConfig(config);
+  if (!verifyToken) logger.warn('no token issuer configured (AUTH_JWKS_URL… or AUTH_DEV_ISSUER=1): protected routes answer 401');
+  if (devIssuer) logger.warn({ issuer: devIssuer.issuer, jwks: '/.well-known/jwks.json' }, 'development token issuer is on: mint tokens with `npm run cli -- token`');
   const database = await openDatabase(config, logger);
   const stopMaintenance = scheduleMaintenance(database, logger);
-  const app = await buildApp({ config, database, logger });
+  const eventSide = await startEventSide(config, database, logger, events);
+  const app = await buildApp({ config, database, logger, verifyToken, devIssuer, events: eventSide });
 
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'stopping after an error');
     logger.info({ signal }, 'shutting down: draining requests');
     stopMaintenance();
     await app.close();
+    await eventSide.stop();
     await database.close();
     logger.info('stopped');
   });

@@ -4,6 +4,7 @@
 import type { Selectable } from 'kysely';
 import { withDomainErrors } from '../errors.js';
 import type { CampaignsTable } from '../schema.js';
+import { pageOf, toPage, type Page, type PageRequest } from './keyset-page.js';
 import type { Executor } from './placement-repository.js';
 
 export type CampaignRecord = Selectable<CampaignsTable>;
@@ -58,5 +59,59 @@ export async function addCampaignSpend(db: Executor, id: string, amount: string)
       .where('deleted_at', 'is', null)
       .returningAll()
       .executeTakeFirst(),
+  );
+}
+
+export interface CampaignFilter {
+  status?: CampaignRecord['status'];
+  /** A filter, or tenancy: an advertiser sees only its own campaigns. */
+  advertiserId?: string;
+  /** Campaigns that promote this product. */
+  productId?: string;
+}
+
+export async function listCampaigns(db: Executor, filter: CampaignFilter, page: PageRequest): Promise<Page<CampaignRecord>> {
+  let query = db.selectFrom('campaigns').selectAll('campaigns').where('campaigns.deleted_at', 'is', null);
+  if (filter.status) query = query.where('campaigns.status', '=', filter.status);
+  if (filter.advertiserId !== undefined) query = query.where('campaigns.advertiser_id', '=', filter.advertiserId);
+  if (filter.productId !== undefined) {
+    const productId = filter.productId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('campaign_products')
+          .select('campaign_products.product_id')
+          .whereRef('campaign_products.campaign_id', '=', 'campaigns.id')
+          .where('campaign_products.product_id', '=', productId),
+      ),
+    );
+  }
+  const rows = await pageOf(query, 'campaigns', page).execute();
+  return toPage(rows, page.limit, ({ cursor_micros: _, ...row }) => row);
+}
+
+/** Product ids per campaign, each list sorted. */
+export async function productIdsOfCampaigns(db: Executor, campaignIds: readonly string[]): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>(campaignIds.map((id) => [id, []]));
+  if (campaignIds.length === 0) return result;
+  const rows = await db
+    .selectFrom('campaign_products')
+    .select(['campaign_id', 'product_id'])
+    .where('campaign_id', 'in', [...campaignIds])
+    .orderBy('product_id')
+    .execute();
+  for (const row of rows) result.get(row.campaign_id)?.push(row.product_id);
+  return result;
+}
+
+/** Makes the campaign promote exactly `productIds`. */
+export async function replaceCampaignProducts(db: Executor, campaignId: string, productIds: readonly string[]): Promise<void> {
+  await db.deleteFrom('campaign_products').where('campaign_id', '=', campaignId).execute();
+  if (productIds.length === 0) return;
+  await withDomainErrors(() =>
+    db
+      .insertInto('campaign_products')
+      .values([...new Set(productIds)].map((product_id) => ({ campaign_id: campaignId, product_id })))
+      .execute(),
   );
 }

@@ -2,11 +2,13 @@
  * Placements in the database. Every function takes the executor (the database or a
  * transaction) first, so a use case decides the transaction boundary.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Placement, PlacementStatus, Position } from '../../../domain/placement.js';
 import { DomainError, notFound } from '../../../domain/errors.js';
 import { withDomainErrors } from '../errors.js';
+import { preparedStatement } from '../prepared-statements.js';
 import type { Database, PlacementsTable } from '../schema.js';
+import { pageOf, toPage, type Page, type PageRequest } from './keyset-page.js';
 
 export type Executor = Kysely<Database>;
 
@@ -131,4 +133,98 @@ async function missingOrStale(db: Executor, id: string, expectedVersion: number)
     'PLACEMENT.VERSION_MISMATCH',
     `placement ${id} is at version ${current.version}, not ${expectedVersion}: fetch it again and retry`,
   );
+}
+
+export interface PlacementFilter {
+  videoId?: string;
+  productId?: string;
+  status?: PlacementStatus;
+  /** Tenancy: only placements on videos this user owns (creators). */
+  videoOwnerId?: string;
+  /** Tenancy: only placements of this advertiser's products (advertisers). */
+  productAdvertiserId?: string;
+}
+
+export async function listPlacements(db: Executor, filter: PlacementFilter, page: PageRequest): Promise<Page<Placement>> {
+  let query = db.selectFrom('placements').selectAll('placements').where('placements.deleted_at', 'is', null);
+  if (filter.videoId !== undefined) query = query.where('placements.video_id', '=', filter.videoId);
+  if (filter.productId !== undefined) query = query.where('placements.product_id', '=', filter.productId);
+  if (filter.status) query = query.where('placements.status', '=', filter.status);
+  // Tenancy scopes: a caller with both roles sees the union of what each role sees.
+  const { videoOwnerId, productAdvertiserId } = filter;
+  if (videoOwnerId !== undefined || productAdvertiserId !== undefined) {
+    query = query.where((eb) => {
+      const visible = [];
+      if (videoOwnerId !== undefined) {
+        visible.push(
+          eb.exists(
+            eb.selectFrom('videos').select('videos.id').whereRef('videos.id', '=', 'placements.video_id').where('videos.owner_id', '=', videoOwnerId),
+          ),
+        );
+      }
+      if (productAdvertiserId !== undefined) {
+        visible.push(
+          eb.exists(
+            eb
+              .selectFrom('products')
+              .select('products.id')
+              .whereRef('products.id', '=', 'placements.product_id')
+              .where('products.advertiser_id', '=', productAdvertiserId),
+          ),
+        );
+      }
+      return eb.or(visible);
+    });
+  }
+  const rows = await pageOf(query, 'placements', page).execute();
+  return toPage(rows, page.limit, (row) => toPlacement(row));
+}
+
+/** Every placement column, named: a prepared statement keeps its result shape even if a column is added later. */
+const PLACEMENT_COLUMNS = [
+  'placements.id', 'placements.video_id', 'placements.product_id', 'placements.start_time', 'placements.end_time',
+  'placements.description', 'placements.position', 'placements.status', 'placements.file_url', 'placements.created_at',
+  'placements.updated_at', 'placements.created_by', 'placements.deleted_at', 'placements.version',
+] as const;
+
+const withOwnersQuery = (db: Executor, id: string) =>
+  db
+    .selectFrom('placements')
+    .innerJoin('videos', 'videos.id', 'placements.video_id')
+    .innerJoin('products', 'products.id', 'placements.product_id')
+    .select(PLACEMENT_COLUMNS)
+    .select(['videos.owner_id as video_owner_id', 'videos.duration as video_duration', 'products.advertiser_id as product_advertiser_id'])
+    .where('placements.id', '=', id)
+    .where('placements.deleted_at', 'is', null);
+
+type WithOwnersRow = Awaited<ReturnType<ReturnType<typeof withOwnersQuery>['executeTakeFirstOrThrow']>>;
+
+/**
+ * `findPlacementWithOwners` answers every read of one placement (GET, and the
+ * access check of PATCH and DELETE), so its SQL is built once, not per call: the
+ * query builder costs more CPU than the query. It runs as the prepared statement
+ * `placement_with_owners` (parsed and planned once per connection). The SQL does
+ * not depend on the id, which is its only parameter.
+ */
+let withOwnersSql: CompiledQuery<WithOwnersRow> | undefined;
+
+function compiledWithOwners(db: Executor, id: string): CompiledQuery<WithOwnersRow> {
+  withOwnersSql ??= preparedStatement('placement_with_owners', withOwnersQuery(db, id).compile());
+  return { ...withOwnersSql, parameters: [id] };
+}
+
+/** A live placement with what tenancy needs: its video's owner and its product's advertiser (one query). */
+export async function findPlacementWithOwners(
+  db: Executor,
+  id: string,
+): Promise<{ placement: Placement; videoOwnerId: string | null; productAdvertiserId: string; videoDuration: number } | undefined> {
+  const row = (await db.executeQuery(compiledWithOwners(db, id))).rows[0];
+  if (!row) return undefined;
+  const { video_owner_id, video_duration, product_advertiser_id, ...placement } = row;
+  return {
+    placement: toPlacement(placement),
+    videoOwnerId: video_owner_id,
+    productAdvertiserId: product_advertiser_id,
+    videoDuration: Number(video_duration),
+  };
 }

@@ -1,0 +1,40 @@
+/**
+ * Who may do what in the catalog (the role table of API.md). Reads and writes
+ * check here, in the application layer, so every entry point enforces the same
+ * rules. A row the caller may not see is NOT_FOUND (never FORBIDDEN, which would
+ * reveal that it exists); FORBIDDEN is for what a role may never do.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../infrastructure/db/schema.js';
+import { DomainError, notFound, type FieldError } from '../../domain/errors.js';
+import { hasRole, isAdmin, type Actor, type CommandContext } from '../actor.js';
+
+export interface CatalogDeps {
+  db: Kysely<Database>;
+}
+
+/** A command: who and which request, plus the dependencies. */
+export interface CatalogCommand extends CatalogDeps {
+  context: CommandContext;
+}
+
+export const forbidden = (what: string): DomainError =>
+  new DomainError('forbidden', 'ACCESS.FORBIDDEN', `your role may not ${what}`);
+
+export const invalid = (code: string, message: string, errors: FieldError[]): DomainError =>
+  new DomainError('invalid', code, message, errors);
+
+/** The advertiser an advertiser acts for, if the actor is one (and has the claim). */
+export function advertiserScope(actor: Actor): string | undefined {
+  return hasRole(actor, 'advertiser') ? actor.advertiserId : undefined;
+}
+
+export const isCreator = (actor: Actor): boolean => hasRole(actor, 'creator');
+
+/** Throws NOT_FOUND unless `visible`; then FORBIDDEN unless `allowed`. */
+export function assertAccess(visible: boolean, allowed: boolean, resource: string, id: string, action: string): void {
+  if (!visible) throw notFound(resource, id);
+  if (!allowed) throw forbidden(`${action} this ${resource}`);
+}
+
+export { isAdmin };

@@ -1,0 +1,92 @@
+/**
+ * Video use cases. A creator manages the videos it owns (owner = its `sub`);
+ * admins do everything. Registering a video records its owner as a user.
+ */
+import { EventTypes } from '../../domain/events/catalog.js';
+import { appendEvents } from '../../infrastructure/db/event-log.js';
+import type { Page, PageRequest } from '../../infrastructure/db/repositories/keyset-page.js';
+import { upsertUser } from '../../infrastructure/db/repositories/user-repository.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastructure/db/repositories/versioned-rows.js';
+import { insertVideo, listVideos as listRows, type VideoRow } from '../../infrastructure/db/repositories/video-repository.js';
+import type { Actor } from '../actor.js';
+import { assertAccess, forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
+import { assertSomethingToChange, assertVersion, sentFields } from './shared.js';
+
+export type VideoStatus = VideoRow['status'];
+
+export interface NewVideoInput {
+  title: string;
+  duration: number;
+  source_url?: string | null;
+  status?: VideoStatus;
+  metadata?: Record<string, unknown>;
+}
+export type VideoPatch = Partial<NewVideoInput>;
+
+export const canSeeVideo = (actor: Actor, row: Pick<VideoRow, 'owner_id'>): boolean =>
+  isAdmin(actor) || (isCreator(actor) && row.owner_id === actor.userId);
+
+export async function listVideos(deps: CatalogDeps, actor: Actor, filter: { status?: VideoStatus }, page: PageRequest): Promise<Page<VideoRow>> {
+  if (isAdmin(actor)) return listRows(deps.db, filter, page);
+  if (!isCreator(actor)) throw forbidden('list videos');
+  return listRows(deps.db, { ...filter, ownerId: actor.userId }, page);
+}
+
+/** The video if the actor may see it; NOT_FOUND otherwise. */
+export async function getVideo(deps: CatalogDeps, actor: Actor, id: string): Promise<VideoRow> {
+  const row = await findLive(deps.db, 'videos', id);
+  assertAccess(row !== undefined && canSeeVideo(actor, row), true, 'video', id, 'read');
+  return row as VideoRow;
+}
+
+export async function createVideo({ db, context }: CatalogCommand, input: NewVideoInput): Promise<VideoRow> {
+  const { actor } = context;
+  if (!isAdmin(actor) && !isCreator(actor)) throw forbidden('create videos');
+  return db.transaction().execute(async (tx) => {
+    await upsertUser(tx, actor.userId);
+    const row = await insertVideo(tx, {
+      owner_id: actor.userId,
+      title: input.title,
+      duration: input.duration,
+      source_url: input.source_url ?? null,
+      ...(input.status ? { status: input.status } : {}),
+      metadata: JSON.stringify(input.metadata ?? {}),
+      analysis_status: null,
+      failure_reason: null,
+      media_path: null,
+      created_by: actor.userId,
+    });
+    await appendEvents(tx, context, [
+      { type: EventTypes.videoCreated, subject: row.id, data: { video_id: row.id, owner_id: row.owner_id, title: row.title } },
+    ]);
+    return row;
+  });
+}
+
+export async function updateVideo({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: VideoPatch): Promise<VideoRow> {
+  return db.transaction().execute(async (tx) => {
+    const current = await findLive(tx, 'videos', id);
+    assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'change');
+    assertVersion('video', id, current!.version, expectedVersion);
+    assertSomethingToChange(patch);
+    const row = await updateVersioned(tx, 'videos', id, expectedVersion, sentFields(patch));
+    await appendEvents(tx, context, [
+      {
+        type: EventTypes.videoUpdated,
+        subject: id,
+        data: { video_id: id, changes: sentFields(patch), previous_version: expectedVersion, new_version: row.version },
+      },
+    ]);
+    return row;
+  });
+}
+
+export async function deleteVideo({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const current = await findLive(tx, 'videos', id);
+    assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'delete');
+    assertVersion('video', id, current!.version, expectedVersion);
+    const row = await softDeleteVersioned(tx, 'videos', id, expectedVersion);
+    await appendEvents(tx, context, [{ type: EventTypes.videoDeleted, subject: id, data: { video_id: id, version: row.version } }]);
+  });
+}

@@ -1,0 +1,362 @@
+/**
+ * EventBus on Amazon SQS, optionally fed through Amazon EventBridge.
+ *
+ * - One standard queue per consumer: `<queuePrefix><consumer>`. Subscribers with the same
+ *   name receive from it and share the work. Its visibility timeout is the lease
+ *   (whole seconds, set on each receive); an ack deletes the message; a crash or a
+ *   throwing handler lets the visibility run out, and the next receive counts one more.
+ * - `attempt` = the `nedlia-attempt` message attribute (1 when absent) + the
+ *   `ApproximateReceiveCount` − 1.
+ * - Retry (delay rounded up to whole seconds): up to 15 minutes, a copy is sent to the
+ *   consumer's own queue with `DelaySeconds` and `nedlia-attempt` = attempt + 1, then the
+ *   original is deleted (a crash in between makes a duplicate, which the inbox absorbs);
+ *   longer delays use `ChangeMessageVisibility` (up to 12 h), whose next receive counts
+ *   one more. The copy keeps the attempt explicit: local SQS emulators count
+ *   ChangeMessageVisibility as a receive, and a redrive policy's maxReceiveCount would
+ *   otherwise also count retries.
+ * - Publishing, two ways:
+ *   - direct (default): `SendMessageBatch` to the queue of every consumer of the type, the
+ *     consumers being the deployment's (`consumers` option) plus those subscribed here;
+ *   - EventBridge (`eventBridgeBusName`): `PutEvents` with detail-type = event type and
+ *     detail = the CloudEvent; rules (infrastructure, not this code) route
+ *     `{"detail-type": [types]}` to each consumer's queue. Received EventBridge envelopes
+ *     are unwrapped. `PutEvents` and `SendMessageBatch` can fail in part: only the failed
+ *     entries are sent again, a few times with backoff, then `publish` rejects.
+ * - Queues must exist before publication for the events to reach them: `publish` makes
+ *   sure the declared consumers' queues exist (GetQueueUrl, else CreateQueue).
+ * - Order: standard queues do not keep order (`ordered: false`).
+ *
+ * Operations: the standard redrive DLQ is optional here (the runtime dead-letters in the
+ * database); if you add one, its retention must exceed the source queue's and its
+ * maxReceiveCount must exceed the runtime's maximum attempts. With Lambda consumers the
+ * visibility timeout must be ≥ 6× the function timeout.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  QueueDoesNotExist,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { CloudEvent } from '../../../domain/events/cloud-event.js';
+import { DeliveryDispatcher, leaseExpired, reportToStderr, sleep } from '../delivery-dispatcher.js';
+import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
+
+export interface SqsBusOptions {
+  /** AWS region; the SDK's own resolution (AWS_REGION, profile) when absent. */
+  region?: string;
+  /** A local or compatible SQS endpoint; AWS's when absent. */
+  endpoint?: string;
+  queuePrefix?: string;
+  consumers?: ReadonlyArray<Pick<SubscribeOptions, 'consumer' | 'types'>>;
+  /** Publish through this EventBridge bus instead of straight to the queues. */
+  eventBridgeBusName?: string;
+  eventBridgeEndpoint?: string;
+  /** EventBridge `Source` of published entries. */
+  eventBridgeSource?: string;
+  /** Static credentials (tests, local servers); the default provider chain otherwise. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Long-poll wait of each receive (0–20 s); 0 polls every 200 ms instead. */
+  receiveWaitSeconds?: number;
+  onError?: (error: unknown) => void;
+}
+
+const BATCH = 10; // SQS and EventBridge maximum entries per call
+const MAX_BATCH_BYTES = 240 * 1024; // under the 256 KiB request limit
+const RESEND_ROUNDS = 5;
+const IDLE_POLL_MS = 200;
+const MAX_DELAY_SECONDS = 900; // SQS DelaySeconds limit
+const ATTEMPT = 'nedlia-attempt';
+
+/** An entry a batch call did not accept. */
+interface Failure {
+  id: string;
+  code: string;
+  senderFault: boolean;
+}
+
+export class SqsBus implements EventBus {
+  readonly name = 'sqs';
+  readonly ordered = false;
+  private closed = false;
+  private readonly sqs: SQSClient;
+  private readonly eventBridge: EventBridgeClient | undefined;
+  private readonly urls = new Map<string, Promise<string>>();
+  private readonly routes = new Map<string, Set<string>>(); // type → consumers
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly prefix: string;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(private readonly options: SqsBusOptions) {
+    const common = {
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    };
+    this.sqs = new SQSClient({ ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+    if (options.eventBridgeBusName) {
+      this.eventBridge = new EventBridgeClient({ ...common, ...(options.eventBridgeEndpoint ? { endpoint: options.eventBridgeEndpoint } : {}) });
+    }
+    this.prefix = options.queuePrefix ?? 'nedlia-';
+    this.onError = options.onError ?? reportToStderr;
+    for (const { consumer, types } of options.consumers ?? []) this.route(consumer, types);
+  }
+
+  private route(consumer: string, types: readonly string[]): void {
+    for (const type of types) {
+      const consumers = this.routes.get(type) ?? new Set<string>();
+      consumers.add(consumer);
+      this.routes.set(type, consumers);
+    }
+  }
+
+  /** The consumer's queue URL, creating the queue if it does not exist. */
+  private queueUrl(consumer: string): Promise<string> {
+    let url = this.urls.get(consumer);
+    if (!url) {
+      const QueueName = `${this.prefix}${consumer}`;
+      url = (async () => {
+        try {
+          return (await this.sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
+        } catch (error) {
+          if (!(error instanceof QueueDoesNotExist) && (error as { name?: string }).name !== 'QueueDoesNotExist') throw error;
+        }
+        // 14 days, the maximum: a consumer that is down keeps its backlog as long as possible.
+        const created = await this.sqs.send(new CreateQueueCommand({ QueueName, Attributes: { MessageRetentionPeriod: '1209600' } }));
+        return created.QueueUrl!;
+      })().catch((cause: unknown) => {
+        this.urls.delete(consumer);
+        throw new Error(`SQS: cannot find or create queue ${QueueName}`, { cause });
+      });
+      this.urls.set(consumer, url);
+    }
+    return url;
+  }
+
+  async publish(events: readonly CloudEvent[]): Promise<void> {
+    if (this.closed) throw new Error('SQS bus is closed');
+    const consumers = new Set([...this.routes.values()].flatMap((set) => [...set]));
+    await Promise.all([...consumers].map((c) => this.queueUrl(c)));
+    if (this.eventBridge) return this.putEvents(events);
+    const perConsumer = new Map<string, CloudEvent[]>();
+    for (const event of events) {
+      for (const consumer of this.routes.get(event.type) ?? []) {
+        perConsumer.set(consumer, [...(perConsumer.get(consumer) ?? []), event]);
+      }
+    }
+    await Promise.all(
+      [...perConsumer].map(async ([consumer, list]) => {
+        const QueueUrl = await this.queueUrl(consumer);
+        await sendInBatches(list, `SQS queue ${this.prefix}${consumer}`, async (batch) => {
+          const entries = batch.map((item) => ({ Id: item.id, MessageBody: item.body }));
+          const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
+          return (result.Failed ?? []).map((f) => ({ id: f.Id!, code: f.Code ?? 'unknown', senderFault: f.SenderFault === true }));
+        });
+      }),
+    );
+  }
+
+  private async putEvents(events: readonly CloudEvent[]): Promise<void> {
+    const EventBusName = this.options.eventBridgeBusName!;
+    const Source = this.options.eventBridgeSource ?? 'nedlia';
+    const byId = new Map(events.map((event, i) => [String(i), event]));
+    await sendInBatches(events, `EventBridge bus ${EventBusName}`, async (batch) => {
+      const entries: PutEventsRequestEntry[] = batch.map((item) => {
+        const event = byId.get(item.id)!;
+        return { EventBusName, Source, DetailType: event.type, Detail: item.body, Time: new Date(event.time) };
+      });
+      const result = await this.eventBridge!.send(new PutEventsCommand({ Entries: entries }));
+      if (!result.FailedEntryCount) return [];
+      // Result entries are in request order; a failed one has an ErrorCode.
+      return (result.Entries ?? []).flatMap((entry, i) =>
+        entry.ErrorCode ? [{ id: batch[i]!.id, code: entry.ErrorCode, senderFault: entry.ErrorCode.startsWith('Validation') }] : [],
+      );
+    });
+  }
+
+  async subscribe(options: SubscribeOptions, handler: Handler): Promise<Subscription> {
+    if (this.closed) throw new Error('SQS bus is closed');
+    this.route(options.consumer, options.types);
+    const QueueUrl = await this.queueUrl(options.consumer);
+    const types = new Set(options.types);
+    const visibility = Math.max(1, Math.ceil(options.leaseMs / 1000));
+    const dispatcher = new DeliveryDispatcher(options.concurrency, this.onError);
+    const stopping = new AbortController();
+    const waitSeconds = Math.min(20, Math.max(0, this.options.receiveWaitSeconds ?? 10));
+
+    const settle = async (message: Message, outcome: Outcome): Promise<void> => {
+      const ReceiptHandle = message.ReceiptHandle!;
+      const seconds = outcome.kind === 'retry' ? Math.max(1, Math.ceil(outcome.delayMs / 1000)) : 0;
+      if (outcome.kind === 'retry' && seconds > MAX_DELAY_SECONDS) {
+        const VisibilityTimeout = Math.min(43_200, seconds);
+        await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
+        return;
+      }
+      if (outcome.kind === 'retry') {
+        const next = String(attemptOf(message) + 1);
+        await this.sqs.send(
+          new SendMessageCommand({
+            QueueUrl,
+            MessageBody: message.Body!,
+            DelaySeconds: seconds,
+            MessageAttributes: { [ATTEMPT]: { DataType: 'Number', StringValue: next } },
+          }),
+        );
+      }
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+    };
+
+    const handle = async (message: Message, event: CloudEvent, receivedAt: number): Promise<void> => {
+      if (!types.has(event.type)) return settle(message, { kind: 'ack' });
+      if (leaseExpired(receivedAt, visibility * 1000)) return; // waited too long here: visible again
+      const attempt = attemptOf(message);
+      let outcome: Outcome;
+      try {
+        outcome = await handler({ event, attempt });
+      } catch (cause) {
+        this.onError(new Error(`SQS: handler of ${options.consumer} threw on ${event.id}`, { cause }));
+        return; // like a crash: visible again when the lease (visibility timeout) runs out
+      }
+      // Stale (visible again, maybe received elsewhere): an old receipt handle must not settle it.
+      if (leaseExpired(receivedAt, visibility * 1000)) return;
+      await settle(message, outcome);
+    };
+
+    const loop = (async () => {
+      while (!stopping.signal.aborted) {
+        await dispatcher.waitForSlot(1000);
+        if (dispatcher.free === 0 || stopping.signal.aborted) continue;
+        try {
+          const received = await this.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl,
+              MaxNumberOfMessages: Math.min(BATCH, dispatcher.free),
+              WaitTimeSeconds: waitSeconds,
+              VisibilityTimeout: visibility,
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+              // The deprecated spelling too: some SQS-compatible servers know only this one.
+              AttributeNames: ['All'],
+              MessageAttributeNames: [ATTEMPT],
+            }),
+            { abortSignal: stopping.signal },
+          );
+          for (const message of received.Messages ?? []) {
+            const event = parseBody(message.Body);
+            if (!event) {
+              // Left alone: a redrive DLQ, if configured, takes it after maxReceiveCount.
+              this.onError(new Error(`SQS: message ${message.MessageId} in ${QueueUrl} is not a CloudEvent`));
+              continue;
+            }
+            const receivedAt = Date.now();
+            dispatcher.run(event.id, () => handle(message, event, receivedAt));
+          }
+          if (waitSeconds === 0 && !received.Messages?.length) await sleep(IDLE_POLL_MS, stopping.signal);
+        } catch (cause) {
+          if (stopping.signal.aborted) break;
+          this.onError(new Error(`SQS: receive from ${QueueUrl} failed; retrying`, { cause }));
+          await sleep(1000, stopping.signal);
+        }
+      }
+    })();
+
+    let closing: Promise<void> | undefined;
+    const subscription: Subscription = {
+      close: () =>
+        (closing ??= (async () => {
+          stopping.abort();
+          await loop;
+          await dispatcher.drain(options.leaseMs);
+          this.subscriptions.delete(subscription);
+        })()),
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('SQS bus is closed');
+    try {
+      await this.sqs.send(new ListQueuesCommand({ QueueNamePrefix: this.prefix, MaxResults: 1 }));
+    } catch (cause) {
+      throw new Error('SQS: ListQueues failed', { cause });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.sqs.destroy();
+    this.eventBridge?.destroy();
+  }
+}
+
+function attemptOf(message: Message): number {
+  const base = Number(message.MessageAttributes?.[ATTEMPT]?.StringValue ?? 1);
+  return base + Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1;
+}
+
+/** A CloudEvent from a message body, unwrapping an EventBridge envelope. */
+function parseBody(body: string | undefined): CloudEvent | undefined {
+  try {
+    const parsed = JSON.parse(body ?? '') as Record<string, unknown>;
+    const event = ('detail-type' in parsed && typeof parsed.detail === 'object' ? parsed.detail : parsed) as CloudEvent;
+    return typeof event?.id === 'string' && typeof event.type === 'string' ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends `events` in batches (≤ 10 entries, < 256 KiB); `send` returns the entries that
+ * failed. Only those are sent again, with backoff; sender faults are not retried.
+ */
+async function sendInBatches(
+  events: readonly CloudEvent[],
+  target: string,
+  send: (batch: Array<{ id: string; body: string }>) => Promise<Failure[]>,
+): Promise<void> {
+  let pending = events.map((event, i) => ({ id: String(i), body: JSON.stringify(event) }));
+  for (let round = 0; pending.length > 0; round += 1) {
+    const failed: Failure[] = [];
+    for (const batch of chunk(pending)) {
+      try {
+        failed.push(...(await send(batch)));
+      } catch (cause) {
+        throw new Error(`${target}: sending ${batch.length} events failed`, { cause });
+      }
+    }
+    const fatal = failed.find((f) => f.senderFault);
+    if (fatal) throw new Error(`${target}: entry rejected (${fatal.code}); not retried`);
+    if (failed.length > 0 && round + 1 >= RESEND_ROUNDS) {
+      throw new Error(`${target}: ${failed.length} entries still failing after ${RESEND_ROUNDS} rounds (${failed[0]!.code})`);
+    }
+    const again = new Set(failed.map((f) => f.id));
+    pending = pending.filter((item) => again.has(item.id));
+    if (pending.length > 0) await sleep(100 * 2 ** round);
+  }
+}
+
+function chunk(items: Array<{ id: string; body: string }>): Array<Array<{ id: string; body: string }>> {
+  const batches: Array<Array<{ id: string; body: string }>> = [];
+  let current: Array<{ id: string; body: string }> = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(item.body);
+    if (current.length > 0 && (current.length === BATCH || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,0 +1,105 @@
+/**
+ * What every catalog route shares: id params, pagination query, the `If-Match` /
+ * `ETag` handshake, the command context of a request, and the list of problem
+ * statuses a route documents.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from 'typebox';
+import type { CatalogCommand, CatalogDeps } from '../../application/catalog/access.js';
+import { DomainError, type FieldError } from '../../domain/errors.js';
+import type { Page } from '../../infrastructure/db/repositories/keyset-page.js';
+import { actorOf } from './auth/authenticate.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** `limit` and `cursor`, to spread into a querystring schema. */
+export const PageQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page (at most 200)' }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The `next_cursor` of the previous page' })),
+};
+
+export const ListOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) }, { additionalProperties: false });
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'The `ETag` you read: `"<version>"` (required)' })),
+});
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'Replays the first response for 24 h; nothing is created twice' }),
+  ),
+});
+
+/** `{ 401: Problem, … }` for a route's error statuses, documented as `application/problem+json`. */
+export function problems(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: { $ref: string } }> }> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: STATUS_CODES[status] ?? 'Error', content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } } },
+    ]),
+  );
+}
+
+/** The dependencies and context of a command made by `request`. */
+export function commandOf(deps: CatalogDeps, request: FastifyRequest): CatalogCommand {
+  const traceparent = request.headers.traceparent;
+  return {
+    db: deps.db,
+    context: {
+      actor: actorOf(request),
+      correlationId: request.id,
+      ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    },
+  };
+}
+
+export function setEtag(reply: FastifyReply, version: number): void {
+  reply.header('etag', `"${version}"`);
+}
+
+/**
+ * The version named by `If-Match`. Missing → 428 (before anything is read, so it
+ * tells nothing about the row). A value that is not one of our ETags can never
+ * match: it becomes -1, and the use case answers 412 (or 404 for a row the
+ * caller may not see).
+ */
+export function expectedVersion(request: FastifyRequest): number {
+  const header = request.headers['if-match'];
+  if (header === undefined || header === '') {
+    throw new DomainError('precondition_required', 'REQUEST.IF_MATCH_REQUIRED', 'send `If-Match: "<version>"` with the ETag you read');
+  }
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(String(header));
+  return match ? Number(match[1]) : -1;
+}
+
+export function pageJson<T, J>(page: Page<T>, toJson: (item: T) => J): { items: J[]; next_cursor: string | null } {
+  return { items: page.items.map(toJson), next_cursor: page.nextCursor };
+}
+
+/**
+ * PostgreSQL cannot store U+0000 in text or JSONB; refuse it as a field error
+ * before it reaches the database.
+ */
+export async function rejectNulCharacters(request: FastifyRequest): Promise<void> {
+  const errors: FieldError[] = [];
+  const visit = (value: unknown, path: string): void => {
+    if (errors.length >= 10) return;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) errors.push({ path: path || '/', message: 'must not contain U+0000' });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, `${path}/${index}`));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes('\u0000')) errors.push({ path: path || '/', message: 'has a key containing U+0000' });
+        visit(item, `${path}/${key}`);
+      }
+    }
+  };
+  visit(request.body, '');
+  if (errors.length > 0) throw new DomainError('invalid', 'REQUEST.INVALID', 'the body is invalid', errors);
+}

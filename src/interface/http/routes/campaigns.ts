@@ -1,0 +1,99 @@
+/** `/v1/campaigns`: an advertiser manages its own campaigns; admins manage all. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { CatalogDeps } from '../../../application/catalog/access.js';
+import * as campaigns from '../../../application/catalog/campaigns.js';
+import { actorOf } from '../auth/authenticate.js';
+import {
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+} from '../catalog-support.js';
+import { Campaign, CampaignPatchBody, CampaignStatusQuery, NewCampaign, campaignJson } from '../schemas/campaign.js';
+
+const tags = ['campaigns'];
+const security = [{ bearerAuth: [] }];
+
+export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, deps) => {
+  app.get(
+    '/v1/campaigns',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags, security, summary: 'List campaigns (an advertiser sees its own)',
+        querystring: Type.Object(
+          { ...PageQuery, status: CampaignStatusQuery, advertiser_id: Type.Optional(Uuid), product_id: Type.Optional(Uuid) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ListOf(Campaign), ...problems(400, 401, 403, 422, 429) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      return pageJson(await campaigns.listCampaigns(deps, actorOf(request), filter, { limit, cursor }), campaignJson);
+    },
+  );
+
+  app.get(
+    '/v1/campaigns/:id',
+    {
+      onRequest: app.authenticate,
+      schema: { tags, security, summary: 'Read a campaign', params: IdParams, response: { 200: Campaign, ...problems(400, 401, 404, 429) } },
+    },
+    async (request, reply) => {
+      const row = await campaigns.getCampaign(deps, actorOf(request), request.params.id);
+      setEtag(reply, row.row.version);
+      return campaignJson(row);
+    },
+  );
+
+  app.post(
+    '/v1/campaigns',
+    {
+      onRequest: app.authenticate,
+      preValidation: rejectNulCharacters,
+      schema: {
+        tags, security, summary: 'Create a campaign (advertiser, admin)', headers: IdempotencyHeaders, body: NewCampaign,
+        response: { 201: Campaign, ...problems(400, 401, 403, 409, 413, 422, 429) },
+      },
+    },
+    async (request, reply) => {
+      const row = await campaigns.createCampaign(commandOf(deps, request), request.body);
+      setEtag(reply, row.row.version);
+      reply.header('location', `/v1/campaigns/${row.row.id}`);
+      return reply.code(201).send(campaignJson(row));
+    },
+  );
+
+  app.patch(
+    '/v1/campaigns/:id',
+    {
+      onRequest: app.authenticate,
+      preValidation: rejectNulCharacters,
+      schema: {
+        tags, security, summary: 'Change a campaign', params: IdParams, headers: IfMatchHeaders, body: CampaignPatchBody,
+        response: { 200: Campaign, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+      },
+    },
+    async (request, reply) => {
+      const version = expectedVersion(request);
+      const row = await campaigns.updateCampaign(commandOf(deps, request), request.params.id, version, request.body);
+      setEtag(reply, row.row.version);
+      return campaignJson(row);
+    },
+  );
+
+  app.delete(
+    '/v1/campaigns/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags, security, summary: 'Delete a campaign (soft delete)', params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+      },
+    },
+    async (request, reply) => {
+      const version = expectedVersion(request);
+      await campaigns.deleteCampaign(commandOf(deps, request), request.params.id, version);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,99 @@
+/** `/v1/placements`: creators manage placements on their videos; advertisers read those of their products. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { CatalogDeps } from '../../../application/catalog/access.js';
+import * as placements from '../../../application/catalog/placements.js';
+import { actorOf } from '../auth/authenticate.js';
+import {
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+} from '../catalog-support.js';
+import { NewPlacement, Placement, PlacementPatchBody, PlacementStatusQuery, placementJson } from '../schemas/placement.js';
+
+const tags = ['placements'];
+const security = [{ bearerAuth: [] }];
+
+export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, deps) => {
+  app.get(
+    '/v1/placements',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags, security, summary: 'List the placements you may see',
+        querystring: Type.Object(
+          { ...PageQuery, status: PlacementStatusQuery, video_id: Type.Optional(Uuid), product_id: Type.Optional(Uuid) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ListOf(Placement), ...problems(400, 401, 403, 422, 429) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      return pageJson(await placements.listPlacements(deps, actorOf(request), filter, { limit, cursor }), placementJson);
+    },
+  );
+
+  app.get(
+    '/v1/placements/:id',
+    {
+      onRequest: app.authenticate,
+      schema: { tags, security, summary: 'Read a placement', params: IdParams, response: { 200: Placement, ...problems(400, 401, 404, 429) } },
+    },
+    async (request, reply) => {
+      const row = await placements.getPlacement(deps, actorOf(request), request.params.id);
+      setEtag(reply, row.version);
+      return placementJson(row);
+    },
+  );
+
+  app.post(
+    '/v1/placements',
+    {
+      onRequest: app.authenticate,
+      preValidation: rejectNulCharacters,
+      schema: {
+        tags, security, summary: 'Create a placement (creator, admin): seconds, or timecodes + fps', headers: IdempotencyHeaders, body: NewPlacement,
+        response: { 201: Placement, ...problems(400, 401, 403, 409, 413, 422, 429) },
+      },
+    },
+    async (request, reply) => {
+      const row = await placements.createPlacement(commandOf(deps, request), request.body);
+      setEtag(reply, row.version);
+      reply.header('location', `/v1/placements/${row.id}`);
+      return reply.code(201).send(placementJson(row));
+    },
+  );
+
+  app.patch(
+    '/v1/placements/:id',
+    {
+      onRequest: app.authenticate,
+      preValidation: rejectNulCharacters,
+      schema: {
+        tags, security, summary: 'Change a placement', params: IdParams, headers: IfMatchHeaders, body: PlacementPatchBody,
+        response: { 200: Placement, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+      },
+    },
+    async (request, reply) => {
+      const version = expectedVersion(request);
+      const row = await placements.updatePlacement(commandOf(deps, request), request.params.id, version, request.body);
+      setEtag(reply, row.version);
+      return placementJson(row);
+    },
+  );
+
+  app.delete(
+    '/v1/placements/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags, security, summary: 'Delete a placement (soft delete)', params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+      },
+    },
+    async (request, reply) => {
+      const version = expectedVersion(request);
+      await placements.deletePlacement(commandOf(deps, request), request.params.id, version);
+      return reply.code(204).send(null);
+    },
+  );
+};

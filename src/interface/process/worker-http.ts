@@ -1,0 +1,27 @@
+/**
+ * The small HTTP side of a worker (`METRICS_PORT`): liveness, readiness (database and
+ * bus) and Prometheus metrics, so workers are scraped and probed like the API.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { DatabaseHandle } from '../../infrastructure/db/connect.js';
+import type { Metrics } from '../../infrastructure/metrics/metrics.js';
+import { ProblemSchema } from '../http/problem.js';
+import { healthRoutes } from '../http/routes/health.js';
+import { metricsRoutes } from '../http/routes/metrics.js';
+
+export async function startWorkerHttp(options: {
+  port: number;
+  host: string;
+  logger: Logger;
+  database: DatabaseHandle;
+  metrics: Metrics;
+  checks: Record<string, () => Promise<void>>;
+}): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, return503OnClosing: true });
+  app.addSchema(ProblemSchema);
+  await app.register(metricsRoutes, { metrics: options.metrics });
+  await app.register(healthRoutes, { database: options.database, checks: options.checks });
+  await app.listen({ port: options.port, host: options.host });
+  return app;
+}

@@ -1,0 +1,75 @@
+/**
+ * Helpers for the event backbone tests: a migrated PostgreSQL database of their own
+ * (for tests that need two sessions or two processes, whatever DB says), waiting
+ * with a deadline, and events built the way commands build them.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { openPostgres } from '../../src/infrastructure/db/connect.js';
+import { migrations } from '../../src/infrastructure/db/migrations/index.js';
+import { migrateUp } from '../../src/infrastructure/db/migrator.js';
+import { ensureEventLogPartitions } from '../../src/infrastructure/db/partitions.js';
+import { buildEvent, type NewEvent } from '../../src/infrastructure/db/event-log.js';
+import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
+import { EventTypes } from '../../src/domain/events/catalog.js';
+import { databaseUrl, withServer, type TestDatabase } from '../support/engine.js';
+
+/** A fresh, migrated PostgreSQL database, dropped on close. */
+export async function openPostgresDatabase(): Promise<TestDatabase> {
+  const name = `nedlia_ev_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withServer((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = databaseUrl(name);
+  const handle = openPostgres({ connectionString: url, max: 10 });
+  await migrateUp(handle.db, migrations);
+  await ensureEventLogPartitions(handle.db);
+  return {
+    ...handle,
+    url,
+    async close() {
+      await handle.close();
+      // pg-pool's end() resolves before its clients' sockets close: let them go before DROP … FORCE.
+      await sleep(300);
+      await withServer((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** Polls `probe` until it returns a truthy value; fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export const context = (correlationId: string = randomUUID()) => ({ correlationId, actor: 'user-1' });
+
+export function placementCreated(placementId = randomUUID(), correlationId?: string): CloudEvent {
+  return buildEvent(
+    {
+      type: EventTypes.placementCreated,
+      subject: placementId,
+      data: { placement_id: placementId, video_id: randomUUID(), product_id: randomUUID(), time_range: { start_time: 1, end_time: 2 } },
+    } satisfies NewEvent,
+    context(correlationId),
+  );
+}
+
+/** A pino logger whose JSON lines are collected in `lines`. */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+export const silentLogger = (): Logger => pino({ level: 'silent' });

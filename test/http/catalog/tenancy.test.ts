@@ -1,0 +1,148 @@
+/**
+ * Tenancy, walked from the route table itself: every /v1 route × every caller
+ * (admin, advertiser, other advertiser, creator, other creator, no token) × a row
+ * of each tenant. Checks the status, that nothing of the other tenant appears in
+ * the response, and that refused writes changed nothing. A catalog route without an
+ * expectation here fails the test, so new routes cannot slip through unchecked.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine } from '../../support/engine.js';
+import { isProblem, openHarness, seedCatalog, type ActorName, type Harness } from './support.js';
+
+type Role = 'admin' | 'advertiser' | 'creator';
+type Expect = (role: Role, own: boolean) => number;
+type Tenant = Awaited<ReturnType<typeof seedCatalog>> & { advertiserId: string };
+
+let h: Harness;
+let tenants: { A: Tenant; B: Tenant };
+beforeAll(async () => {
+  h = await openHarness();
+  tenants = {
+    A: { ...(await seedCatalog(h, { advertiser: 'advertiser', creator: 'creator' })), advertiserId: h.ids.advertiser },
+    B: { ...(await seedCatalog(h, { advertiser: 'otherAdvertiser', creator: 'otherCreator' })), advertiserId: h.ids.otherAdvertiser },
+  };
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const by = (table: Partial<Record<Role, number | [own: number, foreign: number]>>): Expect => (role, own) => {
+  const e = table[role] ?? 403;
+  return typeof e === 'number' ? e : own ? e[0] : e[1];
+};
+
+/** PATCH and DELETE are sent with a stale `If-Match`: allowed callers get 412 and nothing changes. */
+const EXPECTED: Record<string, Expect> = {
+  'GET /v1/advertisers': by({ admin: 200, advertiser: 200 }),
+  'GET /v1/advertisers/:id': by({ admin: 200, advertiser: [200, 404], creator: 404 }),
+  'POST /v1/advertisers': by({ admin: 201 }),
+  'PATCH /v1/advertisers/:id': by({ admin: 412, advertiser: [403, 404], creator: 404 }),
+  'DELETE /v1/advertisers/:id': by({ admin: 412, advertiser: [403, 404], creator: 404 }),
+  'GET /v1/campaigns': by({ admin: 200, advertiser: 200 }),
+  'GET /v1/campaigns/:id': by({ admin: 200, advertiser: [200, 404], creator: 404 }),
+  'POST /v1/campaigns': by({ admin: 201, advertiser: [201, 422] }),
+  'PATCH /v1/campaigns/:id': by({ admin: 412, advertiser: [412, 404], creator: 404 }),
+  'DELETE /v1/campaigns/:id': by({ admin: 412, advertiser: [412, 404], creator: 404 }),
+  'GET /v1/products': by({ admin: 200, advertiser: 200, creator: 200 }),
+  'GET /v1/products/:id': by({ admin: 200, advertiser: [200, 404], creator: 200 }),
+  'POST /v1/products': by({ admin: 201, advertiser: [201, 422] }),
+  'PATCH /v1/products/:id': by({ admin: 412, advertiser: [412, 404], creator: 403 }),
+  'DELETE /v1/products/:id': by({ admin: 412, advertiser: [412, 404], creator: 403 }),
+  'GET /v1/videos': by({ admin: 200, creator: 200 }),
+  'GET /v1/videos/:id': by({ admin: 200, advertiser: 404, creator: [200, 404] }),
+  'GET /v1/videos/:id/placements': by({ admin: 200, advertiser: 404, creator: [200, 404] }),
+  'POST /v1/videos': by({ admin: 201, creator: 201 }),
+  'PATCH /v1/videos/:id': by({ admin: 412, advertiser: 404, creator: [412, 404] }),
+  'DELETE /v1/videos/:id': by({ admin: 412, advertiser: 404, creator: [412, 404] }),
+  'GET /v1/placements': by({ admin: 200, advertiser: 200, creator: 200 }),
+  'GET /v1/placements/:id': by({ admin: 200, advertiser: [200, 404], creator: [200, 404] }),
+  'POST /v1/placements': by({ admin: 201, creator: [201, 422] }),
+  'PATCH /v1/placements/:id': by({ admin: 412, advertiser: [403, 404], creator: [412, 404] }),
+  'DELETE /v1/placements/:id': by({ admin: 412, advertiser: [403, 404], creator: [412, 404] }),
+};
+
+const CATALOG = /^\/v1\/(advertisers|campaigns|products|videos|placements)(\/|$)/;
+const ACTORS: { name: ActorName; role: Role | undefined; side: 'A' | 'B' | undefined }[] = [
+  { name: 'admin', role: 'admin', side: undefined },
+  { name: 'advertiser', role: 'advertiser', side: 'A' },
+  { name: 'otherAdvertiser', role: 'advertiser', side: 'B' },
+  { name: 'creator', role: 'creator', side: 'A' },
+  { name: 'otherCreator', role: 'creator', side: 'B' },
+  { name: 'anonymous', role: undefined, side: undefined },
+];
+
+/** The row of `tenant` a route's `:id` means. */
+function idFor(url: string, t: Tenant): string {
+  const resource = url.split('/')[2];
+  return { advertisers: t.advertiserId, campaigns: t.campaignId, products: t.productId, videos: t.videoId, placements: t.placementId }[resource as 'videos'] ?? t.videoId;
+}
+
+function bodyFor(method: string, url: string, t: Tenant): unknown {
+  if (method === 'PATCH') {
+    return { '/v1/advertisers/:id': { name: 'x' }, '/v1/campaigns/:id': { name: 'x' }, '/v1/products/:id': { name: 'x' }, '/v1/videos/:id': { title: 'x' }, '/v1/placements/:id': { description: 'x' } }[url];
+  }
+  if (method !== 'POST') return undefined;
+  return {
+    '/v1/advertisers': { name: 'New', contact_email: 'new@ads.test' },
+    '/v1/campaigns': { advertiser_id: t.advertiserId, name: 'C', budget: '10.00', start_date: '2026-01-01', end_date: '2026-01-02', product_ids: [t.productId] },
+    '/v1/products': { advertiser_id: t.advertiserId, name: 'P' },
+    '/v1/videos': { title: 'V', duration: 10 },
+    '/v1/placements': { video_id: t.videoId, product_id: t.productId, start_time: 1, end_time: 2 },
+  }[url] ?? {};
+}
+
+/** Ids of tenant `other` that a caller of `role` must never see. */
+function hiddenFrom(role: Role, other: Tenant): string[] {
+  if (role === 'advertiser') return [other.advertiserId, other.campaignId, other.productId, other.placementId, other.videoId];
+  return [other.videoId, other.placementId, other.campaignId];
+}
+
+describe(`tenancy on ${engine}: every route × every caller × own and foreign rows`, () => {
+  it('answers each with the expected status and never shows another tenant’s rows', async () => {
+    const routes = h.app.routeTable.filter((r) => r.url.startsWith('/v1/'));
+    const catalog = routes.filter((r) => CATALOG.test(r.url));
+    expect(catalog.length).toBe(Object.keys(EXPECTED).length);
+    const failures: string[] = [];
+    let checked = 0;
+    for (const route of routes) {
+      const key = `${route.method} ${route.url}`;
+      const expectation = EXPECTED[key];
+      if (CATALOG.test(route.url) && !expectation) failures.push(`${key}: no expectation in the tenancy table`);
+      for (const actor of ACTORS) {
+        for (const side of ['A', 'B'] as const) {
+          const target = tenants[side];
+          const url = route.url.replace(':id', idFor(route.url, target));
+          const res = await h.call(actor.name, {
+            method: route.method as 'GET',
+            url,
+            body: bodyFor(route.method, route.url, target),
+            headers: route.method === 'PATCH' || route.method === 'DELETE' ? { 'if-match': '"999"' } : {},
+          });
+          checked++;
+          const own = actor.side === undefined || actor.side === side;
+          const want = actor.role === undefined ? 401 : expectation ? expectation(actor.role, own) : undefined;
+          const label = `${actor.name} ${route.method} ${route.url} on ${own ? 'own' : 'foreign'} row`;
+          // Other /v1 routes may answer 503 by design (e.g. no bus configured here); never 500.
+          if (res.statusCode === 500 || (expectation && res.statusCode >= 500)) failures.push(`${label}: ${res.statusCode}`);
+          if (want !== undefined && res.statusCode !== want) failures.push(`${label}: ${res.statusCode}, expected ${want} (${res.body.slice(0, 120)})`);
+          if (res.statusCode >= 400 && !isProblem(res)) failures.push(`${label}: error without problem+json`);
+          if (actor.role && actor.role !== 'admin' && actor.side) {
+            const other = tenants[actor.side === 'A' ? 'B' : 'A'];
+            const sent = `${url} ${JSON.stringify(bodyFor(route.method, route.url, target) ?? '')}`;
+            // An id the caller sent itself may come back (404 detail, instance); nothing else of the other tenant may.
+            for (const hidden of hiddenFrom(actor.role, other).filter((id) => !sent.includes(id))) {
+              if (res.body.includes(hidden)) failures.push(`${label}: response shows ${hidden} of the other tenant`);
+            }
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(Object.keys(EXPECTED).length * ACTORS.length * 2);
+    // Every refused or stale write left the seeded rows as they were.
+    for (const table of ['campaigns', 'products', 'videos', 'placements'] as const) {
+      const rows = await h.database.db.selectFrom(table).select(['id', 'version', 'deleted_at']).where('id', 'in', [tenants.A, tenants.B].map((t) => idFor(`/v1/${table}/:id`, t))).execute();
+      expect(rows.map((r) => [r.version, r.deleted_at])).toEqual([[1, null], [1, null]]);
+    }
+  });
+});
