@@ -75,7 +75,9 @@ async function run(kind: EventBusKind, engine: 'pglite' | 'postgresql'): Promise
     await migrateUp(db, migrations);
     await ensureEventLogPartitions(db);
     await sql`CREATE TABLE bench_effects (event_id TEXT NOT NULL)`.execute(db);
-    const config = loadConfig({ ...process.env, EVENT_BUS: kind, ...(url ? { DATABASE_URL: url } : {}) });
+    // A namespace of its own, so a run never meets another run's (or a service's) queues.
+    const namespace = `bench-${process.pid}-${kind}-${engine}`;
+    const config = loadConfig({ ...process.env, EVENT_BUS: kind, BUS_NAMESPACE: namespace, ...(url ? { DATABASE_URL: url } : {}) });
     const bus = await createBus(kind, { config, db });
     const committedAt = new Map<string, number>();
     const lags: number[] = [];
