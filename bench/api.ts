@@ -16,11 +16,12 @@
  *
  * BENCH_ENGINES=postgres (or pglite) runs one engine only, BENCH_SCENARIOS=1 the
  * first scenario only (1 GET, 2 list, 3 POST); BENCH_CPU_PROF=<dir> starts the
- * service with `--cpu-prof` and writes its profile there.
+ * service with `--cpu-prof` and writes its profile there; BENCH_LOG_LEVEL=warn shows
+ * what the request log costs.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,7 +48,7 @@ const run = promisify(execFile);
  */
 const SERVICE_ENV = {
   NODE_ENV: 'production',
-  LOG_LEVEL: 'info',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
   RATE_LIMIT_MAX: '1000000000',
   DATABASE_POOL_SIZE: '10',
   MIGRATE_ON_START: '1',
@@ -67,6 +68,31 @@ interface Figures {
   p99: number;
   non2xx: number;
   errors: number;
+  /** CPU time per request (µs) of the server process, the database backends, and autocannon. */
+  cpu?: { server: number; database?: number; loader: number };
+}
+
+/** Processes whose CPU time a measurement reports: the server and the database backends (PostgreSQL only). */
+interface CpuProbe {
+  server: number;
+  database?: () => Promise<number[]>;
+}
+
+const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc stat times are in 10 ms ticks.
+
+/** User + system CPU time of `pids` in µs, from /proc (0 where it cannot be read). */
+function cpuUs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * TICK_US;
+    } catch {
+      // not Linux, or the process is gone
+    }
+  }
+  return total;
 }
 
 /** autocannon through its API in a child process; each POST gets a fresh Idempotency-Key. */
@@ -79,22 +105,33 @@ const result = await autocannon({
   headers: load.headers, body: load.body,
   requests: load.uniqueKeys ? [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }) }] : undefined,
 });
-process.stdout.write(JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }));
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ rps: result.requests.average, total: result.requests.total, loaderUs: cpu.user + cpu.system, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }));
 `;
 
-async function autocannon(url: string, load: Load, duration: number): Promise<Figures> {
+async function autocannon(url: string, load: Load, duration: number, probe?: CpuProbe): Promise<Figures> {
   const env = { ...process.env, BENCH_LOAD: JSON.stringify({ url, connections: CONNECTIONS, duration, ...load }) };
+  const databasePids = probe?.database ? await probe.database() : [];
+  const startCpu = probe ? { server: cpuUs([probe.server]), database: cpuUs(databasePids) } : undefined;
   const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', RUNNER], { env, cwd: ROOT, maxBuffer: 1024 * 1024, timeout: (duration + 30) * 1000 });
   if (!stdout.trim()) throw new Error(`autocannon printed nothing for ${url}: ${stderr.slice(0, 500)}`);
-  const f = JSON.parse(stdout) as Figures;
-  return { ...f, rps: Math.round(f.rps) };
+  const f = JSON.parse(stdout) as Figures & { total: number; loaderUs: number };
+  const perRequest = (us: number) => Math.round(us / Math.max(1, f.total));
+  const cpu = startCpu && probe
+    ? {
+        server: perRequest(cpuUs([probe.server]) - startCpu.server),
+        ...(probe.database ? { database: perRequest(cpuUs(databasePids) - startCpu.database) } : {}),
+        loader: perRequest(f.loaderUs),
+      }
+    : { server: NaN, loader: perRequest(f.loaderUs) };
+  return { rps: Math.round(f.rps), p50: f.p50, p99: f.p99, non2xx: f.non2xx, errors: f.errors, cpu };
 }
 
 /** A warm-up run (discarded: JIT, pool connections, caches), then the measured one. */
-async function measure(label: string, url: string, load: Load = {}): Promise<Figures> {
+async function measure(label: string, url: string, load: Load = {}, probe?: CpuProbe): Promise<Figures> {
   console.error(`… ${label}: ${load.method ?? 'GET'} ${new URL(url).pathname} (${WARMUP} s warm-up + ${SECONDS} s)`);
   if (WARMUP > 0) await autocannon(url, load, WARMUP);
-  return autocannon(url, load, SECONDS);
+  return autocannon(url, load, SECONDS, probe);
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within `timeoutMs`. */
@@ -127,7 +164,7 @@ async function ceiling(): Promise<Figures> {
       child.stdout!.once('data', (chunk: Buffer) => resolve(Number(/PORT (\d+)/.exec(chunk.toString())?.[1])));
       child.once('exit', (code) => reject(new Error(`hello-world server exited (${code})`)));
     });
-    return await measure('ceiling', `http://127.0.0.1:${port}/`);
+    return await measure('ceiling', `http://127.0.0.1:${port}/`, {}, { server: child.pid ?? 0 });
   } finally {
     await stopChild(child);
   }
@@ -147,6 +184,7 @@ async function freePort(): Promise<number> {
 
 interface Service {
   base: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -177,6 +215,7 @@ async function startService(env: Record<string, string>, logFile: string): Promi
   }
   return {
     base,
+    pid: child.pid ?? 0,
     async stop() {
       await stopChild(child);
       log.end();
@@ -206,7 +245,7 @@ async function seed(base: string, issuer: TestIssuer) {
   return { creator, video, product, placementId };
 }
 
-async function scenarios(base: string, issuer: TestIssuer): Promise<Record<string, Figures>> {
+async function scenarios(base: string, issuer: TestIssuer, probe: CpuProbe): Promise<Record<string, Figures>> {
   const { creator, video, product, placementId } = await seed(base, issuer);
   const auth = { authorization: `Bearer ${creator}` };
   const all: Record<string, [string, Load]> = {
@@ -224,7 +263,7 @@ async function scenarios(base: string, issuer: TestIssuer): Promise<Record<strin
   };
   const figures: Record<string, Figures> = {};
   for (const [index, [scenario, [url, load]]] of Object.entries(all).entries()) {
-    if (SCENARIOS.includes(String(index + 1))) figures[scenario] = await measure(scenario, url, load);
+    if (SCENARIOS.includes(String(index + 1))) figures[scenario] = await measure(scenario, url, load, probe);
   }
   return figures;
 }
@@ -235,7 +274,7 @@ async function onPglite(work: string, authEnv: Record<string, string>, issuer: T
   try {
     const service = await startService({ ...authEnv, DATA_DIR: dataDir }, path.join(work, 'service-pglite.log'));
     try {
-      return await scenarios(service.base, issuer);
+      return await scenarios(service.base, issuer, { server: service.pid });
     } finally {
       await service.stop();
     }
@@ -256,7 +295,9 @@ async function onPostgres(work: string, authEnv: Record<string, string>, issuer:
     try {
       const service = await startService({ ...authEnv, DATABASE_URL: url.toString(), DATA_DIR: work }, path.join(work, 'service-postgres.log'));
       try {
-        return await scenarios(service.base, issuer);
+        const backends = async () =>
+          (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid);
+        return await scenarios(service.base, issuer, { server: service.pid, database: backends });
       } finally {
         await service.stop();
       }
@@ -298,13 +339,20 @@ try {
 
 // The ceiling moves with whatever else the machine does: compare with the mean of both measurements.
 const top = Math.round((before.rps + after.rps) / 2);
-rows.push({ engine: '-', scenario: 'node:http hello world (before)', 'req/s': before.rps, 'p50 ms': before.p50, 'p99 ms': before.p99, 'vs ceiling': '', 'non-2xx': before.non2xx + before.errors });
-rows.push({ engine: '-', scenario: 'node:http hello world (after)', 'req/s': after.rps, 'p50 ms': after.p50, 'p99 ms': after.p99, 'vs ceiling': '', 'non-2xx': after.non2xx + after.errors });
+const cpuColumns = (f: Figures) => ({
+  'server µs/req': f.cpu?.server ?? '',
+  'db µs/req': f.cpu?.database ?? '',
+  'autocannon µs/req': f.cpu?.loader ?? '',
+});
+const row = (engine: string, scenario: string, f: Figures, ratio: string) => ({
+  engine, scenario, 'req/s': f.rps, 'p50 ms': f.p50, 'p99 ms': f.p99, 'vs ceiling': ratio, 'non-2xx': f.non2xx + f.errors, ...cpuColumns(f),
+});
+rows.push(row('-', 'node:http hello world (before)', before, ''));
+rows.push(row('-', 'node:http hello world (after)', after, ''));
 for (const [engine, figures] of results) {
-  for (const [scenario, f] of Object.entries(figures)) {
-    rows.push({ engine, scenario, 'req/s': f.rps, 'p50 ms': f.p50, 'p99 ms': f.p99, 'vs ceiling': `${Math.round((100 * f.rps) / top)}%`, 'non-2xx': f.non2xx + f.errors });
-  }
+  for (const [scenario, f] of Object.entries(figures)) rows.push(row(engine, scenario, f, `${Math.round((100 * f.rps) / top)}%`));
 }
 console.log(`ceiling = mean of before and after = ${top} req/s`);
 console.table(rows);
+console.log('µs/req: CPU time (user + system) of each process during the measured run, per request; db = the PostgreSQL backends of the pool.');
 if (CPU_PROF) console.log(`service logs and CPU profiles kept in ${work} and ${CPU_PROF}`);

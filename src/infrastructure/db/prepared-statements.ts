@@ -3,6 +3,9 @@
  * connection parses and plans them once, then only binds and executes. Kept to a
  * few hot, fixed-SQL queries (the set must stay small and bounded: every name is
  * held by every connection for its lifetime). PGlite ignores this.
+ *
+ * Behind a pooler, named statements need session pooling, or PgBouncer 1.21+ with
+ * `max_prepared_statements` set in transaction pooling.
  */
 import type { CompiledQuery } from 'kysely';
 
