@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../../config.js';
 import { migrateCommand, migrateUsage } from './migrate-command.js';
 import { tokenCommand, tokenUsage } from './token-command.js';
 import { deadLettersCommand, deadLettersUsage } from './dead-letters-command.js';
+import { seedDemoCommand, seedDemoUsage } from './seed-demo-command.js';
 
 type Command = (args: string[], out: (line: string) => void) => Promise<void>;
 
@@ -13,6 +14,7 @@ const commands: Record<string, { usage: string; run: Command }> = {
   migrate: { usage: migrateUsage, run: (args, out) => migrateCommand(loadConfig(), args, out) },
   token: { usage: tokenUsage, run: (args, out) => tokenCommand(loadConfig(), args, out) },
   'dead-letters': { usage: deadLettersUsage, run: (args, out) => deadLettersCommand(loadConfig(), args, out) },
+  'seed-demo': { usage: seedDemoUsage, run: (args, out) => seedDemoCommand(loadConfig(), args, out) },
 };
 
 function usage(): string {

@@ -17,7 +17,7 @@ const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_TTL_SECONDS = 30 * 86_400;
 
 /** Stable default subjects, so tokens minted one after another act as the same user. */
-const DEFAULT_SUBJECT: Record<Role, string> = {
+export const DEFAULT_SUBJECT: Record<Role, string> = {
   admin: '00000000-0000-4000-8000-00000000ad01',
   advertiser: '00000000-0000-4000-8000-00000000ad02',
   creator: '00000000-0000-4000-8000-00000000c001',

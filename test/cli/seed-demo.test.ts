@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { connectDatabase } from '../../src/infrastructure/db/open-database.js';
+import { seedDemoCommand } from '../../src/interface/cli/seed-demo-command.js';
+import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
+
+let dataDir: string;
+let database: TestDatabase | undefined;
+let env: Record<string, string>;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-seed-'));
+  env = { DATA_DIR: dataDir };
+  if (engine === 'postgres') {
+    database = await openTestDatabase();
+    env.DATABASE_URL = database.url as string;
+  }
+});
+afterAll(async () => {
+  await database?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe(`seed-demo on ${engine}`, () => {
+  it('writes a coherent demo catalog through the use cases, with its events', async () => {
+    const lines: string[] = [];
+    await seedDemoCommand(loadConfig(env), [], (line) => lines.push(line));
+    const ids = Object.fromEntries(lines.slice(0, 5).map((l) => [l.split(/\s+/)[0], l.split(/\s+/).slice(1)]));
+    expect(ids.placements).toHaveLength(3);
+
+    const handle = await connectDatabase(loadConfig(env));
+    try {
+      const db = handle.db;
+      const campaign = await db.selectFrom('campaigns').selectAll().where('id', '=', ids.campaign?.[0] as string).executeTakeFirstOrThrow();
+      expect(campaign).toMatchObject({ status: 'active', budget: '5000.00', spent: '0.00', pricing_model: 'cpm' });
+      const links = await db.selectFrom('campaign_products').select('product_id').where('campaign_id', '=', campaign.id).execute();
+      expect(links.map((l) => l.product_id).sort()).toEqual([...(ids.products ?? [])].sort());
+      const video = await db.selectFrom('videos').selectAll().where('id', '=', ids.video?.[0] as string).executeTakeFirstOrThrow();
+      expect(video.owner_id).toBe('00000000-0000-4000-8000-00000000c001');
+      const events = await db.selectFrom('event_log').select('event_type').execute();
+      expect(events.filter((e) => e.event_type === 'com.nedlia.placement.created')).toHaveLength(3);
+      expect(events.map((e) => e.event_type)).toEqual(
+        expect.arrayContaining(['com.nedlia.advertiser.created', 'com.nedlia.product.created', 'com.nedlia.campaign.created', 'com.nedlia.video.created']),
+      );
+    } finally {
+      await handle.close();
+    }
+  });
+});
