@@ -88,3 +88,34 @@ export async function appendEvents(db: Executor, context: CommandContext, events
   await insertEvents(db, built);
   return built;
 }
+
+/** An `event_log` row as the readers select it (tx_id and aggregate_id as text). */
+export interface OutboxRow {
+  id: string;
+  position: number;
+  tx_id: string;
+  event_type: string;
+  aggregate_id: string;
+  data: unknown;
+  metadata: Record<string, unknown> | null;
+  created_by: string | null;
+}
+
+/** Rebuilds the CloudEvent stored by `insertEvents`. */
+export function toCloudEvent(row: OutboxRow): CloudEvent {
+  const m = row.metadata ?? {};
+  return {
+    specversion: '1.0',
+    id: row.id,
+    source: String(m.source ?? '/'),
+    type: row.event_type,
+    time: String(m.time ?? new Date(0).toISOString()),
+    subject: row.aggregate_id,
+    datacontenttype: 'application/json',
+    data: row.data,
+    schemaversion: Number(m.schemaversion ?? 1),
+    ...(typeof m.correlationid === 'string' ? { correlationid: m.correlationid } : {}),
+    ...(typeof m.traceparent === 'string' ? { traceparent: m.traceparent } : {}),
+    ...(row.created_by ? { actor: row.created_by } : {}),
+  };
+}

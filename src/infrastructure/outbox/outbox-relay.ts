@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import type { CloudEvent } from '../../domain/events/cloud-event.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { PostgresBus, publishIn, wakeLocalSubscribers } from '../bus/postgres/postgres-bus.js';
+import { toCloudEvent, type OutboxRow } from '../db/event-log.js';
 import type { Database } from '../db/schema.js';
 import { IdlePoller } from '../polling.js';
 
@@ -44,36 +45,6 @@ export interface OutboxRelayOptions {
 interface Checkpoint {
   tx_id: string;
   position: number;
-}
-
-interface OutboxRow {
-  id: string;
-  position: number;
-  tx_id: string;
-  event_type: string;
-  aggregate_id: string;
-  data: unknown;
-  metadata: Record<string, unknown> | null;
-  created_by: string | null;
-}
-
-/** Rebuilds the CloudEvent stored by `insertEvents` (src/infrastructure/db/event-log.ts). */
-export function toCloudEvent(row: OutboxRow): CloudEvent {
-  const m = row.metadata ?? {};
-  return {
-    specversion: '1.0',
-    id: row.id,
-    source: String(m.source ?? '/'),
-    type: row.event_type,
-    time: String(m.time ?? new Date(0).toISOString()),
-    subject: row.aggregate_id,
-    datacontenttype: 'application/json',
-    data: row.data,
-    schemaversion: Number(m.schemaversion ?? 1),
-    ...(typeof m.correlationid === 'string' ? { correlationid: m.correlationid } : {}),
-    ...(typeof m.traceparent === 'string' ? { traceparent: m.traceparent } : {}),
-    ...(row.created_by ? { actor: row.created_by } : {}),
-  };
 }
 
 export class OutboxRelay {

@@ -63,11 +63,15 @@ export async function listDeadLetters(db: Executor, filter: DeadLetterFilter): P
   let query = db.selectFrom('dead_letters').selectAll();
   if (filter.consumer) query = query.where('consumer', '=', filter.consumer);
   if (filter.status) query = query.where('status', '=', filter.status);
+  // The cursor carries a JavaScript Date (milliseconds) while the column keeps
+  // microseconds: order and compare on the millisecond, then the id, so two rows
+  // written in the same millisecond are neither skipped nor repeated.
+  const createdMs = sql<Date>`date_trunc('milliseconds', created_at)`;
   if (filter.before) {
     const { createdAt, id } = filter.before;
-    query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id}::uuid)`);
+    query = query.where(sql<boolean>`(${createdMs}, id) < (${createdAt}, ${id}::uuid)`);
   }
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  return query.orderBy(createdMs, 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }
 
 export async function findDeadLetter(db: Executor, id: string): Promise<DeadLetterRow | undefined> {

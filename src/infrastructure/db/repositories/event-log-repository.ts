@@ -1,7 +1,7 @@
 /** Reading the event log (the audit trail): an aggregate's events in the order they were written. */
 import { sql, type Kysely } from 'kysely';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { toCloudEvent } from '../../outbox/outbox-relay.js';
+import { toCloudEvent, type OutboxRow } from '../event-log.js';
 import type { Database } from '../schema.js';
 
 export interface LoggedEvent {
@@ -14,16 +14,7 @@ export async function listEventsOfAggregate(
   aggregateId: string,
   options: { limit: number; afterPosition?: number },
 ): Promise<LoggedEvent[]> {
-  const { rows } = await sql<{
-    id: string;
-    position: number;
-    tx_id: string;
-    event_type: string;
-    aggregate_id: string;
-    data: unknown;
-    metadata: Record<string, unknown> | null;
-    created_by: string | null;
-  }>`
+  const { rows } = await sql<OutboxRow>`
     SELECT id, position, tx_id::text AS tx_id, event_type, aggregate_id::text AS aggregate_id, data, metadata, created_by
     FROM event_log
     WHERE aggregate_id = ${aggregateId}::uuid AND position > ${options.afterPosition ?? 0}
