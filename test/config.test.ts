@@ -1,16 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SETTINGS, loadConfig } from '../src/config.js';
-
-const errorOf = (env: Record<string, string>): ConfigError => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a configuration error');
-};
+import { SETTINGS, loadConfig } from '../src/config.js';
+import { configErrorOf } from './support/config-error.js';
 
 describe('configuration', () => {
   it('defaults to the embedded service', () => {
@@ -21,13 +12,13 @@ describe('configuration', () => {
   });
 
   it('names the variable and what it expects in one line', () => {
-    const port = errorOf({ PORT: 'eighty' });
+    const port = configErrorOf({ PORT: 'eighty' });
     expect(port.variable).toBe('PORT');
     expect(port.message).toBe('PORT: expected an integer from 0 to 65535, got "eighty"');
-    expect(errorOf({ PORT: '70000' }).variable).toBe('PORT');
-    expect(errorOf({ EVENT_BUS: 'kafka' }).message).toBe('EVENT_BUS: expected one of postgres, nats, redis, rabbitmq, sqs, got "kafka"');
-    expect(errorOf({ DATABASE_URL: 'mysql://db' }).variable).toBe('DATABASE_URL');
-    expect(errorOf({ NODE_ENV: 'prod' }).variable).toBe('NODE_ENV');
+    expect(configErrorOf({ PORT: '70000' }).variable).toBe('PORT');
+    expect(configErrorOf({ EVENT_BUS: 'kafka' }).message).toBe('EVENT_BUS: expected one of postgres, nats, redis, rabbitmq, sqs, got "kafka"');
+    expect(configErrorOf({ DATABASE_URL: 'mysql://db' }).variable).toBe('DATABASE_URL');
+    expect(configErrorOf({ NODE_ENV: 'prod' }).variable).toBe('NODE_ENV');
     for (const message of [port.message]) expect(message).not.toContain('\n');
   });
 
@@ -36,7 +27,7 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: url, NODE_ENV: 'production' }).migrateOnStart).toBe(false);
     expect(loadConfig({ DATABASE_URL: url }).migrateOnStart).toBe(true);
     expect(loadConfig({ DATABASE_URL: url, NODE_ENV: 'production', MIGRATE_ON_START: '1' }).migrateOnStart).toBe(true);
-    expect(errorOf({ NODE_ENV: 'production', AUTH_DEV_ISSUER: '1' }).variable).toBe('AUTH_DEV_ISSUER');
+    expect(configErrorOf({ NODE_ENV: 'production', AUTH_DEV_ISSUER: '1' }).variable).toBe('AUTH_DEV_ISSUER');
   });
 
   it('.env.example documents every variable the service reads', () => {

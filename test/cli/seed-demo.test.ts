@@ -1,36 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { connectDatabase } from '../../src/infrastructure/db/open-database.js';
 import { seedDemoCommand } from '../../src/interface/cli/seed-demo-command.js';
-import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
+import { engine } from '../support/engine.js';
+import { useServiceEnvironment } from '../support/service-process.js';
 
-let dataDir: string;
-let database: TestDatabase | undefined;
-let env: Record<string, string>;
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-seed-'));
-  env = { DATA_DIR: dataDir };
-  if (engine === 'postgres') {
-    database = await openTestDatabase();
-    env.DATABASE_URL = database.url as string;
-  }
-});
-afterAll(async () => {
-  await database?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const environment = useServiceEnvironment();
 
 describe(`seed-demo on ${engine}`, () => {
   it('writes a coherent demo catalog through the use cases, with its events', async () => {
     const lines: string[] = [];
-    await seedDemoCommand(loadConfig(env), [], (line) => lines.push(line));
+    await seedDemoCommand(loadConfig(environment.env()), [], (line) => lines.push(line));
     const ids = Object.fromEntries(lines.slice(0, 5).map((l) => [l.split(/\s+/)[0], l.split(/\s+/).slice(1)]));
     expect(ids.placements).toHaveLength(3);
 
-    const handle = await connectDatabase(loadConfig(env));
+    const handle = await connectDatabase(loadConfig(environment.env()));
     try {
       const db = handle.db;
       const campaign = await db.selectFrom('campaigns').selectAll().where('id', '=', ids.campaign?.[0] as string).executeTakeFirstOrThrow();

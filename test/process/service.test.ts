@@ -1,31 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
-import { spawnService, startService } from '../support/service-process.js';
+import { describe, expect, it } from 'vitest';
+import { engine } from '../support/engine.js';
+import { spawnService, startService, useServiceEnvironment } from '../support/service-process.js';
 
-let dataDir: string;
-let database: TestDatabase | undefined;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-service-'));
-  env = { DATA_DIR: dataDir };
-  if (engine === 'postgres') {
-    database = await openTestDatabase();
-    env.DATABASE_URL = database.url as string;
-  }
-});
-afterAll(async () => {
-  await database?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const environment = useServiceEnvironment();
 
 describe(`the service process (${engine})`, () => {
   it('starts, answers, and on SIGTERM drains and exits cleanly', async () => {
-    const service = await startService(env);
+    const service = await startService(environment.env());
     const res = await fetch(`${service.url}/health/ready`);
     expect(await res.json()).toMatchObject({ status: 'ok' });
     expect(res.headers.get('x-request-id')).toBeTruthy();
@@ -44,7 +26,7 @@ describe(`the service process (${engine})`, () => {
   });
 
   it('finishes a request that is in flight when SIGTERM arrives', async () => {
-    const service = await startService(env);
+    const service = await startService(environment.env());
     const { port } = new URL(service.url);
     // A request whose body is still arriving when the signal comes.
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -67,7 +49,7 @@ describe(`the service process (${engine})`, () => {
   });
 
   it('refuses a bad configuration with one line naming the variable', async () => {
-    const service = spawnService('src/main.ts', { ...env, PORT: 'eighty' });
+    const service = spawnService('src/main.ts', { ...environment.env(), PORT: 'eighty' });
     expect(await service.exit).toBe(1);
     expect(service.output().trim()).toBe('configuration error: PORT: expected an integer from 0 to 65535, got "eighty"');
   });

@@ -5,7 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
+import { engine, openTestDatabase, type TestDatabase } from './engine.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -54,4 +59,28 @@ export async function startService(env: Record<string, string>, timeoutMs = 60_0
   }
   service.child.kill('SIGKILL');
   throw new Error(`the service did not become ready:\n${service.output()}`);
+}
+
+/**
+ * The environment a service process (or CLI) of this test file runs with: its own
+ * DATA_DIR and, under DB=postgres, its own database. Made before and removed after
+ * the file's tests; read `env()` inside a test.
+ */
+export function useServiceEnvironment(): { env(): Record<string, string> } {
+  let dataDir = '';
+  let database: TestDatabase | undefined;
+  let env: Record<string, string> = {};
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-service-'));
+    env = { DATA_DIR: dataDir };
+    if (engine === 'postgres') {
+      database = await openTestDatabase();
+      env.DATABASE_URL = database.url as string;
+    }
+  });
+  afterAll(async () => {
+    await database?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+  return { env: () => env };
 }

@@ -26,17 +26,24 @@ type Validator = { Check(value: unknown): boolean; Errors(value: unknown): Itera
 export class EventRegistry {
   readonly #definitions = new Map<string, EventDefinition>();
   readonly #validators = new Map<string, Validator>();
+  readonly #latest = new Map<string, number>();
 
   define<S extends TSchema>(definition: EventDefinition<S>): EventDefinition<S> {
     const key = `${definition.type}@${definition.version}`;
     if (this.#definitions.has(key)) throw new Error(`event ${key} is defined twice`);
     this.#definitions.set(key, definition);
     this.#validators.set(key, Compile(definition.schema) as unknown as Validator);
+    this.#latest.set(definition.type, Math.max(definition.version, this.#latest.get(definition.type) ?? 0));
     return definition;
   }
 
   get(type: string, version: number): EventDefinition | undefined {
     return this.#definitions.get(`${type}@${version}`);
+  }
+
+  /** The newest major version of `type`, or undefined if it is not registered. */
+  latestVersion(type: string): number | undefined {
+    return this.#latest.get(type);
   }
 
   all(): EventDefinition[] {

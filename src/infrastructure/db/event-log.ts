@@ -28,9 +28,9 @@ export class InvalidEventError extends Error {
 }
 
 function latestVersion(type: string): number {
-  const versions = registry.all().filter((d) => d.type === type).map((d) => d.version);
-  if (versions.length === 0) throw new InvalidEventError(type, [{ path: '/type', message: 'is not a registered event' }]);
-  return Math.max(...versions);
+  const version = registry.latestVersion(type);
+  if (version === undefined) throw new InvalidEventError(type, [{ path: '/type', message: 'is not a registered event' }]);
+  return version;
 }
 
 /** Builds a CloudEvent for `context`, validated against the registry. */

@@ -19,6 +19,7 @@ import { tokenVerificationFromConfig } from '../../../src/infrastructure/auth/to
 import { withVerifiedTokenCache } from '../../../src/infrastructure/auth/verified-token-cache.js';
 import { spawnService } from '../../support/service-process.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer, type TestIssuer } from '../../support/tokens.js';
+import { configErrorOf } from '../../support/config-error.js';
 
 let dir: string;
 let jwksFile: string;
@@ -26,16 +27,6 @@ let issuer: TestIssuer;
 let jwksServer: Server;
 let jwksUrl: string;
 let jwksFetches = 0;
-
-const errorOf = (env: Record<string, string>): ConfigError => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a configuration error');
-};
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-auth-config-'));
@@ -59,16 +50,16 @@ describe('token verification configuration', () => {
   it('wants AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE together, and says so in one line', () => {
     const all = { AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json', AUTH_ISSUER: TEST_ISSUER, AUTH_AUDIENCE: TEST_AUDIENCE };
     expect(loadConfig(all).auth).toEqual({ jwksUrl: all.AUTH_JWKS_URL, issuer: TEST_ISSUER, audience: TEST_AUDIENCE, devIssuer: false });
-    const onlyUrl = errorOf({ AUTH_JWKS_URL: all.AUTH_JWKS_URL });
+    const onlyUrl = configErrorOf({ AUTH_JWKS_URL: all.AUTH_JWKS_URL });
     expect(onlyUrl.variable).toBe('AUTH_ISSUER');
     expect(onlyUrl.message).toMatch(/AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE go together/);
     expect(onlyUrl.message).not.toContain('\n');
-    expect(errorOf({ AUTH_JWKS_URL: all.AUTH_JWKS_URL, AUTH_ISSUER: TEST_ISSUER }).variable).toBe('AUTH_AUDIENCE');
-    expect(errorOf({ AUTH_AUDIENCE: TEST_AUDIENCE }).variable).toBe('AUTH_JWKS_URL');
-    expect(errorOf({ ...all, AUTH_JWKS_URL: 'ftp://idp.example/jwks' }).variable).toBe('AUTH_JWKS_URL');
+    expect(configErrorOf({ AUTH_JWKS_URL: all.AUTH_JWKS_URL, AUTH_ISSUER: TEST_ISSUER }).variable).toBe('AUTH_AUDIENCE');
+    expect(configErrorOf({ AUTH_AUDIENCE: TEST_AUDIENCE }).variable).toBe('AUTH_JWKS_URL');
+    expect(configErrorOf({ ...all, AUTH_JWKS_URL: 'ftp://idp.example/jwks' }).variable).toBe('AUTH_JWKS_URL');
     // Plain http only outside production (a local identity provider).
     expect(loadConfig({ ...all, AUTH_JWKS_URL: jwksUrl }).auth.jwksUrl).toBe(jwksUrl);
-    expect(errorOf({ ...all, AUTH_JWKS_URL: jwksUrl, NODE_ENV: 'production' }).message).toMatch(/^AUTH_JWKS_URL: expected a URL \(https: or file:\)/);
+    expect(configErrorOf({ ...all, AUTH_JWKS_URL: jwksUrl, NODE_ENV: 'production' }).message).toMatch(/^AUTH_JWKS_URL: expected a URL \(https: or file:\)/);
   });
 
   it('reads a file: key set at start and verifies its tokens', async () => {

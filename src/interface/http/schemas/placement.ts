@@ -27,29 +27,22 @@ const markers = {
 
 export const PlacementStatusQuery = Type.Optional(Status);
 
+/** What a creator may set on a placement, when creating or updating it. */
+const editable = {
+  start_time: Type.Optional(Seconds),
+  end_time: Type.Optional(Seconds),
+  ...markers,
+  description: Type.Optional(fields.description),
+  position: Type.Optional(fields.position),
+  status: Type.Optional(Status),
+};
+
 export const NewPlacement = Type.Object(
-  {
-    video_id: Uuid,
-    product_id: Uuid,
-    start_time: Type.Optional(Seconds),
-    end_time: Type.Optional(Seconds),
-    ...markers,
-    description: Type.Optional(fields.description),
-    position: Type.Optional(fields.position),
-    status: Type.Optional(Status),
-  },
+  { video_id: Uuid, product_id: Uuid, ...editable },
   { additionalProperties: false, description: 'Send start_time + end_time, or timecode_in + timecode_out + fps' },
 );
 export const PlacementPatchBody = Type.Object(
-  {
-    product_id: Type.Optional(fields.product_id),
-    start_time: Type.Optional(Seconds),
-    end_time: Type.Optional(Seconds),
-    ...markers,
-    description: Type.Optional(fields.description),
-    position: Type.Optional(fields.position),
-    status: Type.Optional(Status),
-  },
+  { product_id: Type.Optional(fields.product_id), ...editable },
   { additionalProperties: false, minProperties: 1 },
 );
 
