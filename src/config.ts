@@ -16,6 +16,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Rows the API keeps in its read cache (GET of one placement); 0 turns it off. */
+  readCacheSize: number;
   migrateOnStart: boolean;
   eventBus: EventBusKind;
   storage: StorageKind;
@@ -176,6 +178,7 @@ export const SETTINGS = [
   'DATA_DIR',
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
+  'READ_CACHE_SIZE',
   'MIGRATE_ON_START',
   'EVENT_BUS',
   'STORAGE',
@@ -219,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    readCacheSize: integer(env, 'READ_CACHE_SIZE', 10_000, 0, 10_000_000),
     // Embedded and development databases migrate themselves; production only when told.
     migrateOnStart: flag(env, 'MIGRATE_ON_START', databaseUrl === undefined || !production),
     eventBus: oneOf(env, 'EVENT_BUS', ['postgres', 'nats', 'redis', 'rabbitmq', 'sqs'], 'postgres'),

@@ -6,11 +6,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../infrastructure/db/schema.js';
+import type { PlacementWithOwners } from '../../infrastructure/db/repositories/placement-repository.js';
+import type { RowCache } from '../row-cache.js';
 import { DomainError, notFound, type FieldError } from '../../domain/errors.js';
 import { hasRole, isAdmin, type Actor, type CommandContext } from '../actor.js';
 
 export interface CatalogDeps {
   db: Kysely<Database>;
+  /** Serves GET of one placement without a query when given (kept right by the infrastructure). */
+  placementCache?: RowCache<PlacementWithOwners>;
 }
 
 /** A command: who and which request, plus the dependencies. */

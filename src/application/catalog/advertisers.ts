@@ -12,7 +12,7 @@ import type { Page, PageRequest } from '../../infrastructure/db/repositories/key
 import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastructure/db/repositories/versioned-rows.js';
 import type { Actor } from '../actor.js';
 import { advertiserScope, assertAccess, forbidden, isAdmin, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields } from './shared.js';
+import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
 
 export type AdvertiserStatus = AdvertiserRow['status'];
 
@@ -45,7 +45,7 @@ export async function getAdvertiser(deps: CatalogDeps, actor: Actor, id: string)
 
 export async function createAdvertiser({ db, context }: CatalogCommand, input: NewAdvertiserInput): Promise<AdvertiserRow> {
   if (!isAdmin(context.actor)) throw forbidden('create advertisers');
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const row = await insertAdvertiser(tx, {
       name: input.name,
       contact_email: input.contact_email,
@@ -66,7 +66,7 @@ export async function updateAdvertiser(
   expectedVersion: number,
   patch: AdvertiserPatch,
 ): Promise<AdvertiserRow> {
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const current = await findLive(tx, 'advertisers', id);
     assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'change');
     assertVersion('advertiser', id, current!.version, expectedVersion);
@@ -84,7 +84,7 @@ export async function updateAdvertiser(
 }
 
 export async function deleteAdvertiser({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+  await transact(db, async (tx) => {
     const current = await findLive(tx, 'advertisers', id);
     assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'delete');
     assertVersion('advertiser', id, current!.version, expectedVersion);

@@ -21,7 +21,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import type { CampaignsTable } from '../../infrastructure/db/schema.js';
 import type { Actor } from '../actor.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields } from './shared.js';
+import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
 
 export type CampaignStatus = CampaignRecord['status'];
 
@@ -129,7 +129,7 @@ export async function createCampaign({ db, context }: CatalogCommand, input: New
   }
   checkDates(input.start_date, input.end_date);
   const productIds = [...new Set(input.product_ids ?? [])];
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     if (!(await findLive(tx, 'advertisers', advertiserId))) {
       throw invalid('REFERENCE.NOT_FOUND', 'the advertiser does not exist', [{ path: '/advertiser_id', message: 'does not exist' }]);
     }
@@ -172,7 +172,7 @@ function columnsOf(patch: CampaignPatch): Updateable<CampaignsTable> {
 }
 
 export async function updateCampaign({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: CampaignPatch): Promise<Campaign> {
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'change');
     assertVersion('campaign', id, current.row.version, expectedVersion);
     assertSomethingToChange(patch);
@@ -195,7 +195,7 @@ export async function updateCampaign({ db, context }: CatalogCommand, id: string
 }
 
 export async function deleteCampaign({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+  await transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'delete');
     assertVersion('campaign', id, current.row.version, expectedVersion);
     const row = await softDeleteVersioned(tx, 'campaigns', id, expectedVersion);

@@ -14,6 +14,7 @@ import type { Page, PageRequest } from '../../infrastructure/db/repositories/key
 import {
   findPlacementWithOwners,
   insertPlacement,
+  type PlacementWithOwners,
   listPlacements as listRows,
   toPlacement,
   type Executor,
@@ -22,7 +23,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import type { Actor } from '../actor.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
 import { canSeeProduct } from './products.js';
-import { assertSomethingToChange, assertVersion, sentFields } from './shared.js';
+import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
 import { getVideo } from './videos.js';
 
 /** Seconds, or the editor plugin's markers (`timecode_in`/`timecode_out` + `fps`). */
@@ -114,8 +115,19 @@ async function loadVisible(db: Executor, actor: Actor, id: string, action: 'read
   return found!;
 }
 
+/** Served from the placement cache when there is one: the owners in it decide who may see the row. */
 export async function getPlacement(deps: CatalogDeps, actor: Actor, id: string): Promise<Placement> {
-  return (await loadVisible(deps.db, actor, id, 'read')).placement;
+  const found = deps.placementCache
+    ? await deps.placementCache.read(id, loadForCache.bind(null, deps.db, id))
+    : await findPlacementWithOwners(deps.db, id);
+  assertAccess(found !== undefined && canSee(actor, found), true, 'placement', id, 'read');
+  return found!.placement;
+}
+
+/** What the cache keeps of a placement: frozen, since every hit hands out the same object. */
+async function loadForCache(db: Executor, id: string): Promise<PlacementWithOwners | undefined> {
+  const found = await findPlacementWithOwners(db, id);
+  return found && Object.freeze({ placement: Object.freeze(found.placement), videoOwnerId: found.videoOwnerId, productAdvertiserId: found.productAdvertiserId });
 }
 
 /** The product must exist and be one the actor may use; otherwise it "does not exist" for them. */
@@ -137,7 +149,7 @@ export async function createPlacement({ db, context }: CatalogCommand, input: Ne
     ]);
   }
   const { start_time: startTime, end_time: endTime } = times;
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const video = await findLive(tx, 'videos', input.video_id);
     if (!video || !canWrite(actor, { videoOwnerId: video.owner_id, productAdvertiserId: '' })) {
       throw invalid('REFERENCE.NOT_FOUND', 'the video does not exist', [{ path: '/video_id', message: 'does not exist' }]);
@@ -168,11 +180,32 @@ export async function createPlacement({ db, context }: CatalogCommand, input: Ne
   });
 }
 
-export async function updatePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: PlacementPatch): Promise<Placement> {
+/**
+ * Changes and deletions drop the row from the placement cache once their
+ * transaction is over (committed, or failed at an unknown point), so the caller's
+ * next read sees them; other processes learn of them from the database.
+ */
+export async function updatePlacement(command: CatalogCommand, id: string, expectedVersion: number, patch: PlacementPatch): Promise<Placement> {
+  try {
+    return await changePlacement(command, id, expectedVersion, patch);
+  } finally {
+    command.placementCache?.invalidate(id);
+  }
+}
+
+export async function deletePlacement(command: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+  try {
+    await removePlacement(command, id, expectedVersion);
+  } finally {
+    command.placementCache?.invalidate(id);
+  }
+}
+
+async function changePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: PlacementPatch): Promise<Placement> {
   const { timecode_in: _in, timecode_out: _out, fps: _fps, start_time: _s, end_time: _e, ...rest } = patch;
   const times = resolveTimes(patch);
   const changes = sentFields({ ...rest, ...times });
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'change');
     assertVersion('placement', id, current.placement.version, expectedVersion);
     assertSomethingToChange(changes);
@@ -197,8 +230,8 @@ export async function updatePlacement({ db, context }: CatalogCommand, id: strin
   });
 }
 
-export async function deletePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+async function removePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+  await transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'delete');
     assertVersion('placement', id, current.placement.version, expectedVersion);
     const row = toPlacement(await softDeleteVersioned(tx, 'placements', id, expectedVersion));

@@ -15,7 +15,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import type { Actor } from '../actor.js';
 import type { Executor } from '../../infrastructure/db/repositories/placement-repository.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields } from './shared.js';
+import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
 
 export interface NewProductInput {
   advertiser_id?: string;
@@ -69,7 +69,7 @@ export async function createProduct({ db, context }: CatalogCommand, input: NewP
   } else {
     throw forbidden('create products');
   }
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const advertiser = await findLive(tx, 'advertisers', advertiserId);
     if (!advertiser) throw invalid('REFERENCE.NOT_FOUND', 'the advertiser does not exist', [{ path: '/advertiser_id', message: 'does not exist' }]);
     const row = await insertProduct(tx, {
@@ -88,7 +88,7 @@ export async function createProduct({ db, context }: CatalogCommand, input: NewP
 }
 
 export async function updateProduct({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: ProductPatch): Promise<ProductRow> {
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const current = await findLive(tx, 'products', id);
     const visible = current !== undefined && (await canSeeProduct(tx, context.actor, current));
     assertAccess(visible, visible && canWrite(context.actor, current!), 'product', id, 'change');
@@ -107,7 +107,7 @@ export async function updateProduct({ db, context }: CatalogCommand, id: string,
 }
 
 export async function deleteProduct({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+  await transact(db, async (tx) => {
     const current = await findLive(tx, 'products', id);
     const visible = current !== undefined && (await canSeeProduct(tx, context.actor, current));
     assertAccess(visible, visible && canWrite(context.actor, current!), 'product', id, 'delete');

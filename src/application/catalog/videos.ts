@@ -10,7 +10,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import { insertVideo, listVideos as listRows, type VideoRow } from '../../infrastructure/db/repositories/video-repository.js';
 import type { Actor } from '../actor.js';
 import { assertAccess, forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields } from './shared.js';
+import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
 
 export type VideoStatus = VideoRow['status'];
 
@@ -42,7 +42,7 @@ export async function getVideo(deps: CatalogDeps, actor: Actor, id: string): Pro
 export async function createVideo({ db, context }: CatalogCommand, input: NewVideoInput): Promise<VideoRow> {
   const { actor } = context;
   if (!isAdmin(actor) && !isCreator(actor)) throw forbidden('create videos');
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     await upsertUser(tx, actor.userId);
     const row = await insertVideo(tx, {
       owner_id: actor.userId,
@@ -64,7 +64,7 @@ export async function createVideo({ db, context }: CatalogCommand, input: NewVid
 }
 
 export async function updateVideo({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: VideoPatch): Promise<VideoRow> {
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const current = await findLive(tx, 'videos', id);
     assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'change');
     assertVersion('video', id, current!.version, expectedVersion);
@@ -82,7 +82,7 @@ export async function updateVideo({ db, context }: CatalogCommand, id: string, e
 }
 
 export async function deleteVideo({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+  await transact(db, async (tx) => {
     const current = await findLive(tx, 'videos', id);
     assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'delete');
     assertVersion('video', id, current!.version, expectedVersion);

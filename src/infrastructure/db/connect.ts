@@ -3,7 +3,7 @@
  * (`DATABASE_URL`). Both return the same `Kysely<Database>` with the same value types.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect } from './pglite-dialect.js';
 import { preparedStatementName } from './prepared-statements.js';
@@ -14,8 +14,20 @@ export type Engine = 'pglite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: Engine;
+  /**
+   * Delivers the payloads of `NOTIFY <channel>` until closed. `onLost` says that
+   * delivery stopped (the listening connection died): nothing more arrives, and
+   * what was announced meanwhile is lost; listen again to resume.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onLost: (error: Error) => void): Promise<Listener>;
   close(): Promise<void>;
 }
+
+export interface Listener {
+  close(): Promise<void>;
+}
+
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 const OID = { int8: 20, date: 1082, numeric: 1700, timestamp: 1114 } as const;
 const identity = (value: string): string => value;
@@ -48,6 +60,21 @@ export function fromPglite(pglite: PGlite): DatabaseHandle {
   return {
     db,
     engine: 'pglite',
+    // One session, in this process: it cannot be lost. PGlite hands notifications to
+    // its callbacks as the committing statement returns. LISTEN goes through the
+    // dialect, so it never lands inside another caller's transaction.
+    async listen(channel, onPayload) {
+      const stop = pglite.onNotification((from, payload) => {
+        if (from === channel) onPayload(payload);
+      });
+      await sql.raw(`LISTEN ${quoteIdentifier(channel)}`).execute(db);
+      return {
+        async close() {
+          stop();
+          if (!pglite.closed) await sql.raw(`UNLISTEN ${quoteIdentifier(channel)}`).execute(db).catch(() => undefined);
+        },
+      };
+    },
     async close() {
       await db.destroy();
       if (!pglite.closed) await pglite.close();
@@ -96,6 +123,43 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
   return {
     db,
     engine: 'postgres',
+    // A connection of its own, outside the pool (a pooled one would be shared).
+    // TCP keepalive makes a silently dead peer an error within about a minute.
+    async listen(channel, onPayload, onLost) {
+      const client = new pg.Client({
+        connectionString: options.connectionString,
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
+      let ended = false;
+      const lose = (error: Error) => {
+        if (ended) return;
+        ended = true;
+        client.end().catch(() => undefined);
+        onLost(error);
+      };
+      client.on('notification', (message) => {
+        if (message.channel === channel) onPayload(message.payload ?? '');
+      });
+      client.on('error', lose);
+      client.on('end', () => lose(new Error('the listening connection closed')));
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+      } catch (error) {
+        ended = true;
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      return {
+        async close() {
+          if (ended) return;
+          ended = true;
+          await client.end().catch(() => undefined);
+        },
+      };
+    },
     async close() {
       await db.destroy();
     },

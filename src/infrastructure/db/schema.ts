@@ -140,8 +140,11 @@ export interface IdempotencyKeysTable {
   status: number | null;
   response_headers: Json<Record<string, string>> | null;
   response_body: string | null;
+  /** When the key was last claimed: the lease of an in-progress claim counts from here. */
   created_at: Generated<Date>;
   expires_at: Timestamp;
+  /** The current claim's random id (migration 0005); NULL for rows claimed before it. */
+  claim_id: string | null;
 }
 
 // --- Event backbone (migration 0003) ---

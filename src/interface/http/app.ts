@@ -27,6 +27,7 @@ import { openApi } from './openapi.js';
 import { routeTable } from './route-table.js';
 import { idempotency } from './idempotency.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { openReadCaches } from '../../infrastructure/cache/read-caches.js';
 
 export interface AppDependencies {
   config: Config;
@@ -87,8 +88,10 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 
   app.addSchema(ProblemSchema);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks every request runs are plain callbacks: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -119,7 +122,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(adminEventRoutes, { db: deps.database.db, ...(deps.events?.bus ? { bus: deps.events.bus } : {}) });
   if (deps.devIssuer) await app.register(devIssuerRoutes, { devIssuer: deps.devIssuer });
   await app.register(meRoutes);
-  await app.register(catalogRoutes, { db: deps.database.db });
+  const readCaches = await openReadCaches(deps.database, { size: deps.config.readCacheSize, logger: deps.logger });
+  app.addHook('onClose', () => readCaches.close());
+  await app.register(catalogRoutes, { db: deps.database.db, ...(readCaches.placements ? { placementCache: readCaches.placements } : {}) });
 
   return app;
 }

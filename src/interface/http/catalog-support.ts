@@ -49,13 +49,20 @@ export function problems(...statuses: number[]): Record<number, { description: s
 export function commandOf(deps: CatalogDeps, request: FastifyRequest): CatalogCommand {
   const traceparent = request.headers.traceparent;
   return {
-    db: deps.db,
+    ...deps,
+    // An idempotent POST runs its command in the transaction that also stores its response (idempotency.ts).
+    db: request.idempotencyTransaction ?? deps.db,
     context: {
       actor: actorOf(request),
       correlationId: request.id,
       ...(typeof traceparent === 'string' ? { traceparent } : {}),
     },
   };
+}
+
+/** Sends a JSON body that is already serialized (with the route's serializer), as it is. */
+export function sendSerialized(reply: FastifyReply, body: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 export function setEtag(reply: FastifyReply, version: number): void {

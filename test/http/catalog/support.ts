@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../../../src/config.js';
-import { createJwtVerifier } from '../../../src/infrastructure/auth/jwt-verifier.js';
+import { createJwtVerifier, type TokenVerifier } from '../../../src/infrastructure/auth/jwt-verifier.js';
 import { buildApp, type App } from '../../../src/interface/http/app.js';
 import { openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer } from '../../support/tokens.js';
@@ -19,6 +19,8 @@ export interface Harness {
   database: TestDatabase;
   tokens: Record<Exclude<ActorName, 'anonymous'>, string>;
   ids: { advertiser: string; otherAdvertiser: string; creator: string; otherCreator: string; admin: string };
+  /** The token check of `app`, for another app over the same database. */
+  verifyToken: TokenVerifier;
   /** Calls the API as `who`; `body` goes as JSON. */
   call(who: ActorName, options: Omit<InjectOptions, 'body'> & { body?: unknown }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -27,12 +29,8 @@ export interface Harness {
 export async function openHarness(): Promise<Harness> {
   const database = await openTestDatabase();
   const issuer = await createTestIssuer();
-  const app = await buildApp({
-    config: loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }),
-    database,
-    logger: pino({ level: 'silent' }),
-    verifyToken: createJwtVerifier({ jwks: issuer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
-  });
+  const verifyToken = createJwtVerifier({ jwks: issuer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const app = await buildApp({ config: loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }), database, logger: pino({ level: 'silent' }), verifyToken });
   // The two advertisers exist as rows: their users act for them.
   const [advertiser, otherAdvertiser] = await Promise.all(
     ['Acme', 'Globex'].map(async (name) =>
@@ -50,6 +48,7 @@ export async function openHarness(): Promise<Harness> {
   return {
     app,
     database,
+    verifyToken,
     tokens,
     ids,
     call(who, { body, headers, ...options }) {

@@ -6,9 +6,13 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-catalog.js';
 import * as m0002 from './0002-idempotency.js';
 import * as m0003 from './0003-event-backbone.js';
+import * as m0004 from './0004-row-change-notifications.js';
+import * as m0005 from './0005-idempotency-claims.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-catalog': m0001,
   '0002-idempotency': m0002,
   '0003-event-backbone': m0003,
+  '0004-row-change-notifications': m0004,
+  '0005-idempotency-claims': m0005,
 };

@@ -213,11 +213,18 @@ function compiledWithOwners(db: Executor, id: string): CompiledQuery<WithOwnersR
   return { ...withOwnersSql, parameters: [id] };
 }
 
-/** A live placement with what tenancy needs: its video's owner and its product's advertiser (one query). */
+/** A placement with who owns it: its video's creator and its product's advertiser (neither ever changes). */
+export interface PlacementWithOwners {
+  placement: Placement;
+  videoOwnerId: string | null;
+  productAdvertiserId: string;
+}
+
+/** A live placement with what tenancy needs (its owners) and its video's duration, in one query. */
 export async function findPlacementWithOwners(
   db: Executor,
   id: string,
-): Promise<{ placement: Placement; videoOwnerId: string | null; productAdvertiserId: string; videoDuration: number } | undefined> {
+): Promise<(PlacementWithOwners & { videoDuration: number }) | undefined> {
   const row = (await db.executeQuery(compiledWithOwners(db, id))).rows[0];
   if (!row) return undefined;
   const { video_owner_id, video_duration, product_advertiser_id, ...placement } = row;

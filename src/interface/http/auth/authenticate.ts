@@ -23,7 +23,7 @@ export interface AuthenticationOptions {
   verifyToken: TokenVerifier | undefined;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*\.[A-Za-z0-9\-_.+/=]*)$/;
+const BEARER = 'Bearer ';
 
 export function missingCredentials(): DomainError {
   return new DomainError('unauthorized', 'AUTH.REQUIRED', 'send `Authorization: Bearer <token>`');
@@ -41,8 +41,10 @@ export const authentication = fp<AuthenticationOptions>(
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
       if (!header) throw missingCredentials();
-      const token = BEARER.exec(header)?.[1];
-      if (!token) throw new DomainError('unauthorized', 'AUTH.INVALID_TOKEN', 'the Authorization header is not a bearer JWT');
+      // Only the scheme is checked here: a token that is not a well-formed JWT fails
+      // verification (401 AUTH.INVALID_TOKEN) without a pattern run on every request.
+      const token = header.startsWith(BEARER) ? header.slice(BEARER.length) : '';
+      if (token === '') throw new DomainError('unauthorized', 'AUTH.INVALID_TOKEN', 'the Authorization header is not a bearer JWT');
       if (!verifyToken) throw new DomainError('unauthorized', 'AUTH.NOT_CONFIGURED', 'no token issuer is configured');
       request.actor = await verifyToken(token);
     });

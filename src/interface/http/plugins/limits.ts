@@ -45,31 +45,35 @@ const rateLimited = (statusCode: number, after: string): Error =>
 /** Counts 401s and unknown-route 404s per address; past `max` in a window, the address gets 429. */
 function limitFailures(app: FastifyInstance, { max, windowMs }: LimitsOptions['rateLimit']): void {
   const failures = new Map<string, { count: number; resetAt: number }>();
-  app.addHook('onRequest', async (request, reply) => {
+  // Plain callbacks, not async hooks: every request runs them.
+  app.addHook('onRequest', (request, reply, done) => {
     const entry = failures.get(request.ip);
-    if (!entry || entry.count < max || EXEMPT.test(request.url)) return;
+    if (!entry || entry.count < max || EXEMPT.test(request.url)) return done();
     const waitMs = entry.resetAt - Date.now();
     if (waitMs <= 0) {
       failures.delete(request.ip);
-      return;
+      return done();
     }
     const seconds = Math.ceil(waitMs / 1000);
     reply.header('retry-after', seconds);
-    throw rateLimited(429, `${seconds} seconds`);
+    done(rateLimited(429, `${seconds} seconds`));
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode !== 401 && !(request.is404 && reply.statusCode === 404)) return;
+  const countFailure = (address: string) => {
     const now = Date.now();
-    let entry = failures.get(request.ip);
+    let entry = failures.get(address);
     if (!entry || entry.resetAt <= now) {
       if (failures.size >= MAX_TRACKED_ADDRESSES) {
-        for (const [address, old] of failures) if (old.resetAt <= now) failures.delete(address);
+        for (const [known, old] of failures) if (old.resetAt <= now) failures.delete(known);
         if (failures.size >= MAX_TRACKED_ADDRESSES) failures.clear();
       }
       entry = { count: 0, resetAt: now + windowMs };
-      failures.set(request.ip, entry);
+      failures.set(address, entry);
     }
     entry.count++;
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode === 401 || (request.is404 && reply.statusCode === 404)) countFailure(request.ip);
+    done();
   });
 }
 

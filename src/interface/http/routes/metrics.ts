@@ -12,11 +12,13 @@ export interface MetricsOptions {
 }
 
 const plugin: FastifyPluginAsync<MetricsOptions> = async (app, { metrics }) => {
-  app.addHook('onResponse', async (request, reply) => {
+  // A plain callback, not an async hook: every request runs it.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpSeconds.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get(

@@ -3,13 +3,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { CatalogDeps } from '../../../application/catalog/access.js';
 import * as placements from '../../../application/catalog/placements.js';
+import type { Placement as PlacementRow } from '../../../domain/placement.js';
 import { actorOf } from '../auth/authenticate.js';
 import {
-  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, sendSerialized, setEtag,
 } from '../catalog-support.js';
 import { NewPlacement, Placement, PlacementPatchBody, PlacementStatusQuery, placementJson } from '../schemas/placement.js';
 
 const tags = ['placements'];
+/** GET bodies by placement object, made with the route's own response serializer. */
+const serializedBodies = new WeakMap<PlacementRow, string>();
 const security = [{ bearerAuth: [] }];
 
 export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, deps) => {
@@ -41,7 +44,13 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
     async (request, reply) => {
       const row = await placements.getPlacement(deps, actorOf(request), request.params.id);
       setEtag(reply, row.version);
-      return placementJson(row);
+      // A cached placement is the same frozen object on every hit: serialize it once.
+      let body = serializedBodies.get(row);
+      if (body === undefined) {
+        body = reply.serialize(placementJson(row)) as string;
+        serializedBodies.set(row, body);
+      }
+      return sendSerialized(reply, body);
     },
   );
 

@@ -1,0 +1,25 @@
+/**
+ * The read caches of an API process and the listener that keeps them right. One
+ * today: placements by id, for GET /v1/placements/{id}.
+ */
+import type { Logger } from 'pino';
+import type { DatabaseHandle } from '../db/connect.js';
+import type { PlacementWithOwners } from '../db/repositories/placement-repository.js';
+import { ReadCache } from './read-cache.js';
+import { listenForRowChanges } from './row-change-listener.js';
+
+/** The longest any cached row is served, whatever happens to its invalidations. */
+export const READ_CACHE_TTL_MS = 60_000;
+
+export interface ReadCaches {
+  placements?: ReadCache<PlacementWithOwners>;
+  close(): Promise<void>;
+}
+
+/** `size` rows per cache; 0 gives no caches. */
+export async function openReadCaches(database: DatabaseHandle, { size, logger }: { size: number; logger: Logger }): Promise<ReadCaches> {
+  if (size === 0) return { close: async () => undefined };
+  const placements = new ReadCache<PlacementWithOwners>({ maxEntries: size, ttlMs: READ_CACHE_TTL_MS });
+  const listener = await listenForRowChanges(database, { caches: { placements }, logger });
+  return { placements, close: () => listener.close() };
+}
