@@ -95,6 +95,27 @@ describe(`consumer runtime (${engine})`, () => {
     for (const line of handled) expect(line.trace_id).toBe('0af7651916cd43dd8448eb211c80319c');
   });
 
+  it('projects placement_details only forward: a late created or older update changes nothing', async () => {
+    const db = database.db;
+    const [videoId, productId, id] = [await video(db), await product(db), randomUUID()];
+    const context = { logger: silentLogger(), attempt: 1, emit: async () => [] };
+    const project = (type: string, version: number, data: Record<string, unknown>) =>
+      placementDetailsProjector.handle(buildEvent({ type, version, subject: id, data }, { actor: admin.userId, correlationId: randomUUID() }), db, context);
+    const updated = (newVersion: number, end: number) =>
+      project(EventTypes.placementUpdated, 2, {
+        placement_id: id, video_id: videoId, changes: { end_time: end }, previous_version: newVersion - 1, new_version: newVersion, time_range: { start_time: 1, end_time: end },
+      });
+    const details = () => db.selectFrom('placement_details').selectAll().where('placement_id', '=', id).executeTakeFirstOrThrow();
+
+    // The update to version 3 arrives first, then its created event and an older update.
+    await updated(3, 30);
+    await project(EventTypes.placementCreated, 1, { placement_id: id, video_id: videoId, product_id: productId, time_range: { start_time: 1, end_time: 10 } });
+    await updated(2, 20);
+    expect(await details()).toMatchObject({ version: 3, end_time: '30.000' });
+    await updated(4, 40);
+    expect(await details()).toMatchObject({ version: 4, end_time: '40.000' });
+  });
+
   it('applies a duplicate delivery once (inbox)', async () => {
     const db = database.db;
     const effects: string[] = [];

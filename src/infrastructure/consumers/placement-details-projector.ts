@@ -3,7 +3,8 @@
  * Each row remembers the version it reflects, so an older event arriving late (a
  * replayed dead letter, say) never overwrites a newer state.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { EventTypes } from '../../domain/events/catalog.js';
 import type { Consumer } from './consumer.js';
 
@@ -29,6 +30,33 @@ interface Deleted {
   version: number;
 }
 
+interface Details {
+  placement_id: string;
+  video_id: string;
+  product_id?: string;
+  start_time: number;
+  end_time: number;
+  version: number;
+}
+
+/**
+ * Inserts the row, or updates it only if it reflects an older version: a created
+ * event (version 1) never overwrites anything, an update never goes back in time.
+ */
+async function upsertNewer(tx: Kysely<Database>, details: Details, eventId: string): Promise<void> {
+  const { placement_id: _id, ...changes } = details;
+  await tx
+    .insertInto('placement_details')
+    .values({ ...details, last_event_id: eventId })
+    .onConflict((oc) =>
+      oc
+        .column('placement_id')
+        .doUpdateSet({ ...changes, last_event_id: eventId, updated_at: sql`now()` })
+        .where('placement_details.version', '<', details.version),
+    )
+    .execute();
+}
+
 export const placementDetailsProjector: Consumer = {
   name: 'placement-details-projector',
   types: [EventTypes.placementCreated, EventTypes.placementUpdated, EventTypes.placementDeleted],
@@ -37,45 +65,15 @@ export const placementDetailsProjector: Consumer = {
     switch (event.type) {
       case EventTypes.placementCreated: {
         const d = event.data as Created;
-        await tx
-          .insertInto('placement_details')
-          .values({
-            placement_id: d.placement_id,
-            video_id: d.video_id,
-            product_id: d.product_id,
-            start_time: d.time_range.start_time,
-            end_time: d.time_range.end_time,
-            version: 1,
-            last_event_id: event.id,
-          })
-          .onConflict((oc) => oc.column('placement_id').doNothing())
-          .execute();
+        const { start_time, end_time } = d.time_range;
+        await upsertNewer(tx, { placement_id: d.placement_id, video_id: d.video_id, product_id: d.product_id, start_time, end_time, version: 1 }, event.id);
         break;
       }
       case EventTypes.placementUpdated: {
         // Always v2 here: the runtime upcasts v1.
         const d = event.data as UpdatedV2;
-        await tx
-          .insertInto('placement_details')
-          .values({
-            placement_id: d.placement_id,
-            video_id: d.video_id,
-            start_time: d.time_range.start_time,
-            end_time: d.time_range.end_time,
-            version: d.new_version,
-            last_event_id: event.id,
-          })
-          .onConflict((oc) =>
-            oc.column('placement_id').doUpdateSet({
-              video_id: d.video_id,
-              start_time: d.time_range.start_time,
-              end_time: d.time_range.end_time,
-              version: d.new_version,
-              last_event_id: event.id,
-              updated_at: sql`now()`,
-            }).where('placement_details.version', '<', d.new_version),
-          )
-          .execute();
+        const { start_time, end_time } = d.time_range;
+        await upsertNewer(tx, { placement_id: d.placement_id, video_id: d.video_id, start_time, end_time, version: d.new_version }, event.id);
         break;
       }
       case EventTypes.placementDeleted: {
