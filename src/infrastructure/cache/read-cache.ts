@@ -23,6 +23,8 @@ export class ReadCache<V extends object> implements RowCache<V> {
   readonly #rows: LRUCache<string, V>;
   #generation = 0;
   #live = false;
+  /** Reads served from the cache and reads that went to the database (plain counters: read at scrape time). */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor({ maxEntries, ttlMs }: ReadCacheOptions) {
     this.#rows = new LRUCache<string, V>({ max: maxEntries, ttl: ttlMs, ttlAutopurge: false });
@@ -31,8 +33,12 @@ export class ReadCache<V extends object> implements RowCache<V> {
   async read(id: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
     if (this.#live) {
       const hit = this.#rows.get(id);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) {
+        this.stats.hits++;
+        return hit;
+      }
     }
+    this.stats.misses++;
     const generation = this.#generation;
     const row = await load();
     if (row !== undefined && this.#live && generation === this.#generation) this.#rows.set(id, row);

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { PlacementWithOwners } from '../db/repositories/placement-repository.js';
+import type { ReadCacheGauge } from '../metrics/metrics.js';
 import { ReadCache } from './read-cache.js';
 import { listenForRowChanges } from './row-change-listener.js';
 
@@ -13,13 +14,19 @@ export const READ_CACHE_TTL_MS = 60_000;
 
 export interface ReadCaches {
   placements?: ReadCache<PlacementWithOwners>;
+  /** What `/metrics` reports of each cache. */
+  gauges(): ReadCacheGauge[];
   close(): Promise<void>;
 }
 
 /** `size` rows per cache; 0 gives no caches. */
 export async function openReadCaches(database: DatabaseHandle, { size, logger }: { size: number; logger: Logger }): Promise<ReadCaches> {
-  if (size === 0) return { close: async () => undefined };
+  if (size === 0) return { gauges: () => [], close: async () => undefined };
   const placements = new ReadCache<PlacementWithOwners>({ maxEntries: size, ttlMs: READ_CACHE_TTL_MS });
   const listener = await listenForRowChanges(database, { caches: { placements }, logger });
-  return { placements, close: () => listener.close() };
+  return {
+    placements,
+    gauges: () => [{ cache: 'placements', ...placements.stats, size: placements.size, live: placements.live }],
+    close: () => listener.close(),
+  };
 }

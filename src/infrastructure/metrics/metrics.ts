@@ -11,11 +11,22 @@ export interface QueueGauge {
   oldestAgeSeconds: number;
 }
 
+/** One read cache, as `/metrics` reports it. */
+export interface ReadCacheGauge {
+  cache: string;
+  hits: number;
+  misses: number;
+  size: number;
+  live: boolean;
+}
+
 export interface MetricSources {
   /** Per consumer: rows waiting and the age of the oldest (buses that can tell). */
   queues?: () => Promise<QueueGauge[]>;
   /** Committed events the relay has not published yet. */
   outbox?: () => Promise<{ count: number; oldestAgeSeconds: number }>;
+  /** The API's read caches. */
+  readCaches?: () => ReadCacheGauge[];
 }
 
 export class Metrics {
@@ -82,6 +93,46 @@ export class Metrics {
       async collect() {
         const backlog = await sources().outbox?.().catch(() => undefined);
         if (backlog) this.set(backlog.oldestAgeSeconds);
+      },
+    });
+    // Read caches count in plain numbers on the request path; these copy them when scraped.
+    const caches = () => sources().readCaches?.() ?? [];
+    new Counter({
+      name: 'nedlia_read_cache_hits_total',
+      help: 'Reads a read cache answered without the database',
+      labelNames: ['cache'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of caches()) this.inc({ cache: c.cache }, c.hits);
+      },
+    });
+    new Counter({
+      name: 'nedlia_read_cache_misses_total',
+      help: 'Reads a read cache passed on to the database',
+      labelNames: ['cache'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of caches()) this.inc({ cache: c.cache }, c.misses);
+      },
+    });
+    new Gauge({
+      name: 'nedlia_read_cache_rows',
+      help: 'Rows held by a read cache',
+      labelNames: ['cache'] as const,
+      registers,
+      collect() {
+        for (const c of caches()) this.set({ cache: c.cache }, c.size);
+      },
+    });
+    new Gauge({
+      name: 'nedlia_read_cache_live',
+      help: '1 while a read cache serves rows (row change notifications arrive), 0 while it is bypassed',
+      labelNames: ['cache'] as const,
+      registers,
+      collect() {
+        for (const c of caches()) this.set({ cache: c.cache }, c.live ? 1 : 0);
       },
     });
     this.httpRequests = new Counter({

@@ -124,6 +124,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(meRoutes);
   const readCaches = await openReadCaches(deps.database, { size: deps.config.readCacheSize, logger: deps.logger });
   app.addHook('onClose', () => readCaches.close());
+  deps.events?.metrics?.watch({ readCaches: () => readCaches.gauges() });
   await app.register(catalogRoutes, { db: deps.database.db, ...(readCaches.placements ? { placementCache: readCaches.placements } : {}) });
 
   return app;

@@ -6,6 +6,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
+import { Metrics } from '../../../src/infrastructure/metrics/metrics.js';
 import { buildApp, type App } from '../../../src/interface/http/app.js';
 import { engine } from '../../support/engine.js';
 import { openHarness, seedCatalog, type Harness } from './support.js';
@@ -13,12 +14,13 @@ import { openHarness, seedCatalog, type Harness } from './support.js';
 let h: Harness;
 let seed: Awaited<ReturnType<typeof seedCatalog>>;
 /** Another API process over the same database, with its own cache (or none). */
-const otherApp = (env: Record<string, string> = {}): Promise<App> =>
+const otherApp = (env: Record<string, string> = {}, metrics?: Metrics): Promise<App> =>
   buildApp({
     config: loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0', ...env }),
     database: h.database,
     logger: pino({ level: 'silent' }),
     verifyToken: h.verifyToken,
+    ...(metrics ? { events: { metrics } } : {}),
   });
 
 beforeAll(async () => {
@@ -116,6 +118,21 @@ describe(`placement read cache on ${engine}`, () => {
       expect((await get(uncached, id)).headers.etag).toBe('"2"');
     } finally {
       await uncached.close();
+    }
+  });
+
+  it('reports its hits, misses, rows and state on /metrics', async () => {
+    const app = await otherApp({}, new Metrics());
+    try {
+      const id = await newPlacement();
+      for (let i = 0; i < 3; i++) expect((await get(app, id)).statusCode).toBe(200);
+      const text = (await app.inject({ url: '/metrics' })).body;
+      expect(text).toContain('nedlia_read_cache_hits_total{cache="placements"} 2');
+      expect(text).toContain('nedlia_read_cache_misses_total{cache="placements"} 1');
+      expect(text).toContain('nedlia_read_cache_rows{cache="placements"} 1');
+      expect(text).toContain('nedlia_read_cache_live{cache="placements"} 1');
+    } finally {
+      await app.close();
     }
   });
 });
