@@ -31,8 +31,12 @@ export interface Config {
   };
   /** Largest request body accepted; larger ones get 413. */
   bodyLimitBytes: number;
-  /** Requests per caller per window; `max: 0` turns rate limiting off. */
-  rateLimit: { max: number; windowMs: number };
+  /**
+   * Requests per caller per window; `max: 0` turns rate limiting off. `store`:
+   * counted in each process (`memory`) or shared by every process through Redis
+   * (`redis`, at `brokers.redisUrl`, keys under `brokers.namespace`).
+   */
+  rateLimit: { max: number; windowMs: number; store: 'memory' | 'redis' };
   /** Proxies in front whose `x-forwarded-for` gives the client address: a hop count, or their addresses/CIDRs. */
   trustProxy: number | string[];
   corsOrigins: string[];
@@ -191,6 +195,7 @@ export const SETTINGS = [
   'BODY_LIMIT_BYTES',
   'RATE_LIMIT_MAX',
   'RATE_LIMIT_WINDOW_MS',
+  'RATE_LIMIT_STORE',
   'TRUST_PROXY',
   'CORS_ORIGINS',
   'FETCH_ALLOW_HOSTS',
@@ -234,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: {
       max: integer(env, 'RATE_LIMIT_MAX', 600, 0, 1_000_000_000),
       windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1_000, 86_400_000),
+      store: oneOf(env, 'RATE_LIMIT_STORE', ['memory', 'redis'], 'memory'),
     },
     trustProxy: proxies(env),
     corsOrigins: list(env, 'CORS_ORIGINS'),

@@ -3,7 +3,9 @@
  * address) with 429 problem + retry-after, health exempt; body size 413; CORS only
  * for the configured origins.
  */
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -48,7 +50,9 @@ describe('limit settings', () => {
   it('have sensible defaults and reject bad values in one line', () => {
     const config = loadConfig({});
     expect(config.bodyLimitBytes).toBe(1024 * 1024);
-    expect(config.rateLimit).toEqual({ max: 600, windowMs: 60_000 });
+    expect(config.rateLimit).toEqual({ max: 600, windowMs: 60_000, store: 'memory' });
+    expect(loadConfig({ RATE_LIMIT_STORE: 'redis' }).rateLimit.store).toBe('redis');
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'memcached' })).toThrow(/^RATE_LIMIT_STORE: /);
     expect(config.corsOrigins).toEqual([]);
     expect(loadConfig({ RATE_LIMIT_MAX: '0' }).rateLimit.max).toBe(0);
     expect(loadConfig({ CORS_ORIGINS: ' https://a.example , https://b.example,' }).corsOrigins).toEqual(['https://a.example', 'https://b.example']);
@@ -56,6 +60,41 @@ describe('limit settings', () => {
       expect(() => loadConfig({ [name!]: value! }), `${name}=${value}`).toThrow(ConfigError);
       expect(() => loadConfig({ [name!]: value! })).toThrow(new RegExp(`^${name}: expected an integer`));
     }
+  });
+});
+
+describe('rate limit store', () => {
+  const namespace = `rl-test-${randomUUID().slice(0, 8)}`;
+  const me = (app: App, token: string) => app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}` } });
+
+  afterAll(async () => {
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${namespace}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('RATE_LIMIT_STORE=redis: API processes share one count per caller', async () => {
+    const env = { RATE_LIMIT_MAX: '4', RATE_LIMIT_STORE: 'redis', BUS_NAMESPACE: namespace };
+    const [first, second] = [await appWith(env), await appWith(env)];
+    const dora = await issuer.mint({ userId: `dora-${randomUUID()}`, roles: ['creator'] });
+    for (const app of [first, second, first, second]) expect((await me(app, dora)).statusCode).toBe(200);
+    expectProblem(await me(second, dora), 429);
+    expectProblem(await me(first, dora), 429);
+  });
+
+  it('RATE_LIMIT_STORE=memory: each process counts on its own', async () => {
+    const env = { RATE_LIMIT_MAX: '2' };
+    const [first, second] = [await appWith(env), await appWith(env)];
+    const fred = await issuer.mint({ userId: `fred-${randomUUID()}`, roles: ['creator'] });
+    for (const app of [first, second, first, second]) expect((await me(app, fred)).statusCode).toBe(200);
+    expectProblem(await me(first, fred), 429);
+  });
+
+  it('lets requests through when Redis cannot be reached, rather than refusing them', async () => {
+    const app = await appWith({ RATE_LIMIT_MAX: '1', RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' });
+    const gina = await issuer.mint({ userId: `gina-${randomUUID()}`, roles: ['creator'] });
+    for (let i = 0; i < 3; i++) expect((await me(app, gina)).statusCode).toBe(200);
   });
 });
 

@@ -15,6 +15,7 @@ import { authentication } from './auth/authenticate.js';
 import type { TokenVerifier } from '../../infrastructure/auth/jwt-verifier.js';
 import type { DevIssuer } from '../../infrastructure/auth/dev-issuer.js';
 import { limits } from './plugins/limits.js';
+import { openRateLimitRedis } from '../../infrastructure/rate-limit/redis-counter-connection.js';
 import { devIssuerRoutes } from './routes/dev-issuer.js';
 import { meRoutes } from './routes/me.js';
 // Event side (issue 4): metrics, admin routes for dead letters and the event log.
@@ -110,7 +111,14 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 
   await app.register(authentication, { verifyToken: deps.verifyToken });
   // Before any route: the rate limit and CORS hooks attach to routes registered after them.
-  await app.register(limits, { rateLimit: deps.config.rateLimit, corsOrigins: deps.config.corsOrigins });
+  const { rateLimit, brokers } = deps.config;
+  const counterRedis = rateLimit.store === 'redis' && rateLimit.max > 0 ? openRateLimitRedis(brokers.redisUrl, deps.logger) : undefined;
+  if (counterRedis) app.addHook('onClose', async () => void counterRedis.disconnect());
+  await app.register(limits, {
+    rateLimit,
+    corsOrigins: deps.config.corsOrigins,
+    ...(counterRedis ? { redis: { client: counterRedis, keyPrefix: `${brokers.namespace}:rate-limit:` } } : {}),
+  });
   // Before any route: the OpenAPI document and the route table collect routes as they are added.
   await app.register(openApi);
   await app.register(routeTable);

@@ -18,11 +18,14 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 
 export interface LimitsOptions {
   /** Requests per caller per window; 0 turns rate limiting off. */
   rateLimit: { max: number; windowMs: number };
+  /** A Redis connection shared by every API process to count in; each process counts alone without one. */
+  redis?: { client: Redis; keyPrefix: string };
   /** Exact origins allowed by CORS; empty = no CORS headers at all. */
   corsOrigins: readonly string[];
 }
@@ -102,6 +105,14 @@ export const limits = fp<LimitsOptions>(
         max: options.rateLimit.max,
         timeWindow: options.rateLimit.windowMs,
         keyGenerator: rateLimitKey,
+        ...(options.redis
+          ? {
+              redis: options.redis.client,
+              nameSpace: options.redis.keyPrefix,
+              // Redis unreachable: let requests through (and log) rather than refuse them all.
+              skipOnError: true,
+            }
+          : {}),
         errorResponseBuilder: (_request, context) => rateLimited(context.statusCode, context.after),
       });
       limitFailures(app, options.rateLimit);
