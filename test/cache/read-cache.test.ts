@@ -69,6 +69,16 @@ describe('read cache', () => {
     expect(await cache.read('a', db.load('a'))).toEqual({ id: 'a', version: 2 });
   });
 
+  it('does not keep a read that started before it went live (the row may have changed unannounced)', async () => {
+    const cache = new ReadCache<Row>({ maxEntries: 100, ttlMs: 60_000 });
+    let finish!: (row: Row) => void;
+    const reading = cache.read('a', () => new Promise<Row>((resolve) => (finish = resolve)));
+    cache.setLive(true);
+    finish({ id: 'a', version: 1 });
+    await reading;
+    expect(cache.size).toBe(0);
+  });
+
   it('never stores a missing row', async () => {
     const cache = liveCache();
     let loads = 0;

@@ -74,6 +74,19 @@ describe(`row change notifications on ${engine}`, () => {
     }
   });
 
+  it('keep reaching one listener after another on the same database closes', async () => {
+    const [staying, leaving] = [await recordAnnouncements(), await recordAnnouncements()];
+    try {
+      await leaving.close();
+      const id = await newPlacement();
+      await database.db.updateTable('placements').set({ description: 'after close' }).where('id', '=', id).execute();
+      await eventually(() => staying.seen.includes(`placements:${id}`), 'the remaining listener heard the change');
+      expect(leaving.seen).not.toContain(`placements:${id}`);
+    } finally {
+      await staying.close();
+    }
+  });
+
   it('drop the changed rows from a live cache, and clear it on a truncate', async () => {
     const cache = new ReadCache<{ id: string }>({ maxEntries: 100, ttlMs: 60_000 });
     const listener = await listenForRowChanges(database, { caches: { placements: cache }, logger: pino({ level: 'silent' }) });

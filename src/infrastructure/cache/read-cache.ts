@@ -55,9 +55,13 @@ export class ReadCache<V extends object> implements RowCache<V> {
     this.#rows.clear();
   }
 
-  /** On: changes are being announced. Off: they may not be, so nothing is served or kept. */
+  /**
+   * On: changes are being announced. Off: they may not be, so nothing is served or
+   * kept. Either way, reads already loading are not kept: one that started before the
+   * announcements resumed may hold a row whose change was never announced.
+   */
   setLive(live: boolean): void {
-    if (!live) this.clear();
+    this.clear();
     this.#live = live;
   }
 

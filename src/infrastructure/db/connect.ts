@@ -68,10 +68,11 @@ export function fromPglite(pglite: PGlite): DatabaseHandle {
         if (from === channel) onPayload(payload);
       });
       await sql.raw(`LISTEN ${quoteIdentifier(channel)}`).execute(db);
+      // Closing only drops the callback: the session's LISTEN stays, since another
+      // listener in this process may share it (an UNLISTEN would silence that one too).
       return {
         async close() {
           stop();
-          if (!pglite.closed) await sql.raw(`UNLISTEN ${quoteIdentifier(channel)}`).execute(db).catch(() => undefined);
         },
       };
     },
