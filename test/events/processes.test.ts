@@ -64,7 +64,8 @@ describe('processes', () => {
     const url = postgres.url as string;
     const port = await freePort();
     const metricsPort = await freePort();
-    const api = spawnMode('api', { DATABASE_URL: url, HOST: '127.0.0.1', PORT: String(port) });
+    const apiMetricsPort = await freePort();
+    const api = spawnMode('api', { DATABASE_URL: url, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(apiMetricsPort) });
     const worker = spawnMode('worker', { DATABASE_URL: url, HOST: '127.0.0.1', CONSUMERS: 'placement-details-projector', METRICS_PORT: String(metricsPort) });
     try {
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200, 60_000, 'api ready');
@@ -85,6 +86,12 @@ describe('processes', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       expect(metrics).toContain('nedlia_consumer_processed_total{consumer="placement-details-projector"} 1');
       expect(await (await fetch(`http://127.0.0.1:${metricsPort}/health/ready`)).json()).toMatchObject({ checks: { bus: 'ok' } });
+      // With METRICS_PORT the API serves /metrics there, counting its public requests, and not on its public port.
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      const apiMetrics = await (await fetch(`http://127.0.0.1:${apiMetricsPort}/metrics`)).text();
+      expect(apiMetrics).toContain('nedlia_http_requests_total{method="GET",route="/health/ready",status="200"}');
+      expect(apiMetrics).toContain('nedlia_http_requests_total{method="GET",route="unmatched",status="404"} 1');
+      expect((await fetch(`http://127.0.0.1:${apiMetricsPort}/health/live`)).status).toBe(200);
       // The API process runs no consumer and no relay.
       expect(api.lines().find((l) => l.msg === 'event processing started')).toMatchObject({ relay: false, consumers: [] });
     } finally {

@@ -124,7 +124,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(routeTable);
   await app.register(idempotency, { database: deps.database });
 
-  if (deps.events?.metrics) await app.register(metricsRoutes, { metrics: deps.events.metrics });
+  // With METRICS_PORT, /metrics is served there (process/ops-http.ts), not on the public port.
+  if (deps.events?.metrics) await app.register(metricsRoutes, { metrics: deps.events.metrics, serve: deps.config.metricsPort === undefined });
 
   await app.register(healthRoutes, { database: deps.database, checks: deps.events?.checks ?? {} });
   await app.register(adminEventRoutes, { db: deps.database.db, ...(deps.events?.bus ? { bus: deps.events.bus } : {}) });

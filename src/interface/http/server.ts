@@ -9,6 +9,7 @@ import { createLogger } from '../../infrastructure/logger.js';
 import { tokenVerificationFromConfig } from '../../infrastructure/auth/token-verification.js';
 import { buildApp } from './app.js';
 import { startEventSide, type EventSideOptions } from '../process/event-side.js';
+import { startOpsHttp } from '../process/ops-http.js';
 
 /** `events`: what of the event side this process runs (see src/interface/process/); API only by default. */
 export async function startServer(config: Config, events: EventSideOptions = { relay: false, consumers: [] }): Promise<void> {
@@ -22,12 +23,17 @@ export async function startServer(config: Config, events: EventSideOptions = { r
   const stopMaintenance = scheduleMaintenance(database, logger);
   const eventSide = await startEventSide(config, database, logger, events);
   const app = await buildApp({ config, database, logger, verifyToken, devIssuer, events: eventSide });
+  const ops =
+    config.metricsPort === undefined
+      ? undefined
+      : await startOpsHttp({ port: config.metricsPort, host: config.host, logger, database, metrics: eventSide.metrics, checks: eventSide.checks });
 
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'stopping after an error');
     logger.info({ signal }, 'shutting down: draining requests');
     stopMaintenance();
     await app.close();
+    await ops?.close();
     await eventSide.stop();
     await database.close();
     logger.info('stopped');

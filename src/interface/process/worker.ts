@@ -8,7 +8,7 @@ import type { Config } from '../../config.js';
 import { openDatabase, scheduleMaintenance } from '../../infrastructure/db/open-database.js';
 import { createLogger } from '../../infrastructure/logger.js';
 import { eventSideFor, startEventSide } from './event-side.js';
-import { startWorkerHttp } from './worker-http.js';
+import { startOpsHttp } from './ops-http.js';
 
 export async function startWorker(config: Config): Promise<void> {
   const startedAt = performance.now();
@@ -20,7 +20,7 @@ export async function startWorker(config: Config): Promise<void> {
   const http =
     config.metricsPort === undefined
       ? undefined
-      : await startWorkerHttp({ port: config.metricsPort, host: config.host, logger, database, metrics: eventSide.metrics, checks: eventSide.checks });
+      : await startOpsHttp({ port: config.metricsPort, host: config.host, logger, database, metrics: eventSide.metrics, checks: eventSide.checks });
 
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'stopping after an error');

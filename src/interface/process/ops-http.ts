@@ -1,6 +1,7 @@
 /**
- * The small HTTP side of a worker (`METRICS_PORT`): liveness, readiness (database and
- * bus) and Prometheus metrics, so workers are scraped and probed like the API.
+ * The operations server on `METRICS_PORT`: liveness, readiness (database and bus) and
+ * Prometheus metrics. A worker serves its probes and metrics here; an API process
+ * with `METRICS_PORT` serves `/metrics` here instead of on its public port.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -10,7 +11,7 @@ import { ProblemSchema } from '../http/problem.js';
 import { healthRoutes } from '../http/routes/health.js';
 import { metricsRoutes } from '../http/routes/metrics.js';
 
-export async function startWorkerHttp(options: {
+export async function startOpsHttp(options: {
   port: number;
   host: string;
   logger: Logger;
@@ -20,7 +21,8 @@ export async function startWorkerHttp(options: {
 }): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, return503OnClosing: true });
   app.addSchema(ProblemSchema);
-  await app.register(metricsRoutes, { metrics: options.metrics });
+  // This server's own requests (scrapes, probes) are not counted: the metrics describe the service.
+  await app.register(metricsRoutes, { metrics: options.metrics, record: false });
   await app.register(healthRoutes, { database: options.database, checks: options.checks });
   await app.listen({ port: options.port, host: options.host });
   return app;
