@@ -44,6 +44,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Consumers a worker runs (`CONSUMERS=a,b`); all when empty. */
   consumers: string[];
+  /** Days a consumer's inbox remembers a processed event (hourly purge, see inbox-repository.ts). */
+  inboxRetentionDays: number;
   /** Port on which a worker serves /health and /metrics; none when undefined. */
   metricsPort: number | undefined;
   /** Broker connections, read only by the adapter `EVENT_BUS` selects. */
@@ -201,6 +203,7 @@ export const SETTINGS = [
   'FETCH_ALLOW_HOSTS',
   'SHUTDOWN_TIMEOUT_MS',
   'CONSUMERS',
+  'INBOX_RETENTION_DAYS',
   'METRICS_PORT',
   'BUS_NAMESPACE',
   'NATS_URL',
@@ -246,6 +249,7 @@ export function loadConfig(env: Env = process.env): Config {
     fetchAllowHosts: list(env, 'FETCH_ALLOW_HOSTS'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     consumers: list(env, 'CONSUMERS'),
+    inboxRetentionDays: integer(env, 'INBOX_RETENTION_DAYS', 14, 1, 3650),
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     brokers: {
       namespace: busNamespace(env),

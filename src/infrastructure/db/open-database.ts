@@ -11,6 +11,7 @@ import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
 import { purgeExpiredKeys } from './repositories/idempotency-key-repository.js';
+import { purgeExpiredInbox } from './repositories/inbox-repository.js';
 
 /** Connects to the configured database without touching its schema. */
 export async function connectDatabase(
@@ -56,19 +57,28 @@ async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Log
   await ensureEventLogPartitions(handle.db);
 }
 
+/** The settings maintenance tasks read (a `Config` will do). */
+export type MaintenanceSettings = Pick<Config, 'inboxRetentionDays'>;
+
 /** Housekeeping that every process may run (each task is idempotent). */
-const MAINTENANCE: Record<string, (handle: DatabaseHandle) => Promise<unknown>> = {
+const MAINTENANCE: Record<string, (handle: DatabaseHandle, settings: MaintenanceSettings) => Promise<unknown>> = {
   'event_log partitions': (handle) => ensureEventLogPartitions(handle.db),
   'expired idempotency keys': (handle) => purgeExpiredKeys(handle.db),
+  'expired inbox rows': (handle, settings) => purgeExpiredInbox(handle.db, { retentionDays: settings.inboxRetentionDays }),
 };
 
+/** Runs every maintenance task once; a failing task is logged and does not stop the others. */
+export async function runMaintenance(handle: DatabaseHandle, logger: Logger, settings: MaintenanceSettings): Promise<void> {
+  await Promise.all(
+    Object.entries(MAINTENANCE).map(([name, task]) =>
+      task(handle, settings).catch((error: unknown) => logger.error({ err: error, task: name }, 'maintenance task failed')),
+    ),
+  );
+}
+
 /** Runs the maintenance tasks every `everyMs` (hourly); returns a function that stops it. */
-export function scheduleMaintenance(handle: DatabaseHandle, logger: Logger, everyMs = 60 * 60 * 1000): () => void {
-  const timer = setInterval(() => {
-    for (const [name, task] of Object.entries(MAINTENANCE)) {
-      task(handle).catch((error: unknown) => logger.error({ err: error, task: name }, 'maintenance task failed'));
-    }
-  }, everyMs);
+export function scheduleMaintenance(handle: DatabaseHandle, logger: Logger, settings: MaintenanceSettings, everyMs = 60 * 60 * 1000): () => void {
+  const timer = setInterval(() => void runMaintenance(handle, logger, settings), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

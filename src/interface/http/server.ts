@@ -20,7 +20,7 @@ export async function startServer(config: Config, events: EventSideOptions = { r
   if (!verifyToken) logger.warn('no token issuer configured (AUTH_JWKS_URL… or AUTH_DEV_ISSUER=1): protected routes answer 401');
   if (devIssuer) logger.warn({ issuer: devIssuer.issuer, jwks: '/.well-known/jwks.json' }, 'development token issuer is on: mint tokens with `npm run cli -- token`');
   const database = await openDatabase(config, logger);
-  const stopMaintenance = scheduleMaintenance(database, logger);
+  const stopMaintenance = scheduleMaintenance(database, logger, config);
   const eventSide = await startEventSide(config, database, logger, events);
   const app = await buildApp({ config, database, logger, verifyToken, devIssuer, events: eventSide });
   const ops =

@@ -15,7 +15,7 @@ export async function startWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const options = eventSideFor('worker', config);
   const database = await openDatabase(config, logger);
-  const stopMaintenance = scheduleMaintenance(database, logger);
+  const stopMaintenance = scheduleMaintenance(database, logger, config);
   const eventSide = await startEventSide(config, database, logger, options);
   const http =
     config.metricsPort === undefined
