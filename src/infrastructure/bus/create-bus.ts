@@ -3,6 +3,7 @@
  * and implements the port in ./event-bus.ts; add a case here for each.
  */
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Config, EventBusKind } from '../../config.js';
 import type { Database } from '../db/schema.js';
 import { allConsumers } from '../consumers/index.js';
@@ -17,9 +18,13 @@ export interface BusDependencies {
    * SQS declare their queues before publishing, so none misses an event. Default: the registry.
    */
   topology?: ReadonlyArray<Pick<SubscribeOptions, 'consumer' | 'types'>>;
+  /** Where the bus reports what goes wrong outside any call (lost connections, failed fetches); stderr without one. */
+  logger?: Logger;
 }
 
 export async function createBus(kind: EventBusKind, deps: BusDependencies): Promise<EventBus> {
+  const { logger } = deps;
+  const reporting = logger ? { onError: (error: unknown) => logger.error({ err: error }, 'event bus error') } : {};
   switch (kind) {
     case 'postgres':
       return new PostgresBus(deps.db);
@@ -27,20 +32,26 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
     case 'nats': {
       const { NatsBus } = await import('./nats/nats-bus.js');
       const { natsUrl: url, namespace } = deps.config.brokers;
-      return NatsBus.connect({ url, stream: `${namespace.toUpperCase()}_EVENTS`, subjectRoot: `${namespace}.events` });
+      return NatsBus.connect({ url, stream: `${namespace.toUpperCase()}_EVENTS`, subjectRoot: `${namespace}.events`, ...reporting });
     }
     case 'redis': {
       const { RedisBus } = await import('./redis/redis-bus.js');
-      return RedisBus.connect({ url: deps.config.brokers.redisUrl, prefix: deps.config.brokers.namespace });
+      return RedisBus.connect({ url: deps.config.brokers.redisUrl, prefix: deps.config.brokers.namespace, ...reporting });
     }
     case 'rabbitmq': {
       const { RabbitMqBus } = await import('./rabbitmq/rabbitmq-bus.js');
-      return RabbitMqBus.connect({ url: deps.config.brokers.rabbitmqUrl, prefix: deps.config.brokers.namespace, consumers: topologyOf(deps) });
+      return RabbitMqBus.connect({
+        url: deps.config.brokers.rabbitmqUrl,
+        prefix: deps.config.brokers.namespace,
+        consumers: topologyOf(deps),
+        ...reporting,
+        ...(logger ? { onRestore: (restored: { attempts: number; downtimeMs: number }) => logger.info(restored, 'event bus connection restored') } : {}),
+      });
     }
     case 'sqs': {
       const { SqsBus } = await import('./sqs/sqs-bus.js');
       const { region, endpoint, queuePrefix, eventBridgeBusName } = deps.config.brokers.sqs;
-      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps) });
+      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps), ...reporting });
     }
     default:
       throw new Error(`EVENT_BUS=${String(kind)} is not available in this build`);

@@ -34,7 +34,7 @@ export interface EventSide {
 
 export async function startEventSide(config: Config, database: DatabaseHandle, logger: Logger, options: EventSideOptions): Promise<EventSide> {
   const metrics = new Metrics({ defaultMetrics: true });
-  const bus = await createBus(config.eventBus, { config, db: database.db });
+  const bus = await createBus(config.eventBus, { config, db: database.db, logger });
   const relay = options.relay ? new OutboxRelay(database.db, bus, { logger, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}) }) : undefined;
   const runtime = new ConsumerRuntime({ db: database.db, bus, logger, metrics });
   metrics.watch({

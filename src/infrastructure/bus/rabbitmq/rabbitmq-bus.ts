@@ -25,12 +25,23 @@
  * handler's late outcome is then ignored). `attempt` = `x-attempt` (1 if absent) + the
  * quorum queue's `x-delivery-count` (returns after crashes, closes and lease expiries).
  *
- * Connection loss stops this bus's subscriptions and makes `ping` fail; the process is
- * expected to exit and be restarted (unacked deliveries are requeued by the broker).
+ * Connection loss: amqplib does not reconnect by itself, so the bus does. A "session" is
+ * one connection with its publisher confirm channel. When the connection, the publisher
+ * channel or a subscription's channel closes unexpectedly, the session is dropped (its
+ * connection closed, so every channel of it goes), the loss is reported once through
+ * `onError`, and the bus reconnects with exponential backoff (100 ms doubling to 10 s,
+ * until `close()`): a fresh connection and publisher channel, the exchanges asserted
+ * again, and every live subscription consuming again on a fresh channel (same consumer,
+ * types, prefetch and handler). `onRestore` reports the end of the outage. Meanwhile
+ * `publish`, `subscribe` and `ping` reject at once (the outbox relay retries what was not
+ * published). Deliveries that were unacked on the lost channels are requeued by the
+ * broker and come again (with `x-delivery-count` increased); the handlers still running
+ * on them finish, but their ack or retry is dropped and their lease timers cleared.
  */
+import { hostname } from 'node:os';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { DeliveryDispatcher, reportToStderr } from '../delivery-dispatcher.js';
+import { DeliveryDispatcher, reportToStderr, sleep } from '../delivery-dispatcher.js';
 import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
 
 export interface RabbitMqBusOptions {
@@ -41,73 +52,244 @@ export interface RabbitMqBusOptions {
   consumers?: ReadonlyArray<Pick<SubscribeOptions, 'consumer' | 'types'>>;
   /** Broker backstop: returns of one message before it goes to `<consumer>.dead`. */
   deliveryLimit?: number;
+  /** Shown by the broker (`connection_name`); default `<prefix> <host>:<pid>`. */
+  connectionName?: string;
   onError?: (error: unknown) => void;
+  /** Called when a lost connection is back (default: one line on stderr). */
+  onRestore?: (info: RestoreInfo) => void;
+}
+
+export interface RestoreInfo {
+  /** Reconnection attempts it took, the successful one included. */
+  attempts: number;
+  /** How long the bus was without a connection. */
+  downtimeMs: number;
 }
 
 const MIN_BUCKET_MS = 100;
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 10_000;
+/** Bounds one connection attempt (TCP connect and AMQP handshake). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** One connection, its publisher confirm channel and what was declared through it. */
+interface Session {
+  readonly connection: ChannelModel;
+  publisher: ConfirmChannel | undefined;
+  /** Set once any of its channels or the connection closed unexpectedly. */
+  dead: boolean;
+  /** Why the connection closed (preferred when reporting). */
+  connectionError: Error | undefined;
+  /** Why one of its channels closed. */
+  channelError: Error | undefined;
+  readonly declared: Map<string, Promise<void>>;
+  readonly retryQueues: Map<string, Promise<void>>;
+  topologyReady: Promise<void> | undefined;
+}
+
+interface Outage {
+  since: number;
+  cause: Error;
+  /** Reconnection attempts so far. */
+  attempts: number;
+  /** Why the latest attempt failed. */
+  lastFailure: unknown;
+}
+
+type ResolvedOptions = Required<Omit<RabbitMqBusOptions, 'url'>>;
+
+/** What a subscription needs from its bus. */
+interface SubscriptionHost {
+  queueOf(consumer: string): string;
+  declareConsumer(session: Session, consumer: string, types: readonly string[]): Promise<void>;
+  /** A channel of `session` closed unexpectedly. */
+  lost(session: Session): void;
+  publishRetry(consumer: string, message: ConsumeMessage, event: CloudEvent, attempt: number, delayMs: number): Promise<void>;
+  onError(error: unknown): void;
+}
+
+const ignore = (): void => undefined;
 
 export class RabbitMqBus implements EventBus {
   readonly name = 'rabbitmq';
   readonly ordered = true;
-  private closed = false;
+  private stopping = false;
   private closing: Promise<void> | undefined;
-  private broken: Error | undefined;
-  private readonly subscriptions = new Set<Subscription>();
-  private readonly declared = new Map<string, Promise<void>>();
-  private readonly retryQueues = new Map<string, Promise<void>>();
-  private topologyReady: Promise<void> | undefined;
+  /** The connected session; undefined while reconnecting (and after close). */
+  private session: Session | undefined;
+  private outage: Outage | undefined;
+  private recovery: Promise<void> | undefined;
+  private readonly stopRecovery = new AbortController();
+  private readonly subscriptions = new Set<LiveSubscription>();
   private readonly exchange: string;
   private readonly deadExchange: string;
+  private readonly host: SubscriptionHost = {
+    queueOf: (consumer) => this.queueOf(consumer),
+    declareConsumer: (session, consumer, types) => this.declareConsumer(session, consumer, types),
+    lost: (session) => this.lost(session),
+    publishRetry: (...args) => this.publishRetry(...args),
+    onError: (error) => this.options.onError(error),
+  };
 
   private constructor(
-    private readonly connection: ChannelModel,
-    private readonly publisher: ConfirmChannel,
-    private readonly options: Required<Omit<RabbitMqBusOptions, 'url'>>,
+    private readonly url: string,
+    private readonly options: ResolvedOptions,
   ) {
     this.exchange = `${options.prefix}.events`;
     this.deadExchange = `${options.prefix}.dead-letter`;
-    connection.on('error', (error: Error) => (this.broken = error));
-    connection.on('close', (error?: Error) => {
-      if (!this.closed) {
-        this.broken = new Error('RabbitMQ connection closed unexpectedly', { cause: error });
-        options.onError(this.broken);
-      }
-    });
-    publisher.on('error', (error: Error) => options.onError(new Error('RabbitMQ: publisher channel failed', { cause: error })));
-    publisher.on('close', () => {
-      if (!this.closed) this.broken ??= new Error('RabbitMQ publisher channel closed unexpectedly');
-    });
   }
 
   static async connect(options: RabbitMqBusOptions): Promise<RabbitMqBus> {
-    let connection: ChannelModel;
-    try {
-      connection = await connect(options.url);
-    } catch (cause) {
-      throw new Error(`RabbitMQ: cannot connect to ${options.url.replace(/\/\/[^@]*@/, '//***@')}`, { cause });
-    }
-    const publisher = await connection.createConfirmChannel();
-    const bus = new RabbitMqBus(connection, publisher, {
-      prefix: options.prefix ?? 'nedlia',
+    const prefix = options.prefix ?? 'nedlia';
+    const bus = new RabbitMqBus(options.url, {
+      prefix,
       consumers: options.consumers ?? [],
       deliveryLimit: options.deliveryLimit ?? 1000,
+      connectionName: options.connectionName ?? `${prefix} ${hostname()}:${process.pid}`,
       onError: options.onError ?? reportToStderr,
+      onRestore: options.onRestore ?? reportRestoreToStderr,
     });
-    await bus.withChannel(async (channel) => {
-      await channel.assertExchange(bus.exchange, 'topic', { durable: true });
-      await channel.assertExchange(bus.deadExchange, 'direct', { durable: true });
-    });
+    bus.session = await bus.openSession();
     return bus;
   }
 
+  /** Connects, opens the publisher channel and asserts the exchanges. */
+  private async openSession(): Promise<Session> {
+    let connection: ChannelModel;
+    try {
+      connection = await connect(this.url, {
+        clientProperties: { connection_name: this.options.connectionName },
+        timeout: CONNECT_TIMEOUT_MS,
+      });
+    } catch (cause) {
+      throw new Error(`RabbitMQ: cannot connect to ${this.url.replace(/\/\/[^@]*@/, '//***@')}`, { cause });
+    }
+    const session: Session = {
+      connection,
+      publisher: undefined,
+      dead: false,
+      connectionError: undefined,
+      channelError: undefined,
+      declared: new Map(),
+      retryQueues: new Map(),
+      topologyReady: undefined,
+    };
+    connection.on('error', (error: Error) => (session.connectionError ??= error));
+    connection.on('close', (error?: Error) => {
+      if (error) session.connectionError ??= error;
+      this.lost(session);
+    });
+    try {
+      const publisher = await connection.createConfirmChannel();
+      publisher.on('error', (cause: Error) => (session.channelError ??= new Error('RabbitMQ: publisher channel failed', { cause })));
+      publisher.on('close', () => {
+        session.channelError ??= new Error('RabbitMQ: publisher channel closed');
+        this.lost(session);
+      });
+      session.publisher = publisher;
+      await this.withChannel(session, async (channel) => {
+        await channel.assertExchange(this.exchange, 'topic', { durable: true });
+        await channel.assertExchange(this.deadExchange, 'direct', { durable: true });
+      });
+      if (session.dead) throw this.failureOf(session);
+      return session;
+    } catch (error) {
+      session.dead = true;
+      await connection.close().catch(ignore);
+      throw error;
+    }
+  }
+
+  private failureOf(session: Session): Error {
+    return session.connectionError ?? session.channelError ?? new Error('RabbitMQ connection closed');
+  }
+
+  /**
+   * A channel or the connection of `session` closed without being asked to. If it is the
+   * connected session, drop it and start reconnecting.
+   */
+  private lost(session: Session): void {
+    if (session.dead) return;
+    session.dead = true;
+    if (this.session !== session || this.stopping) return;
+    this.session = undefined;
+    // A channel alone may have closed: close the connection so that everything of this
+    // session goes (the broker requeues what its consumer channels had not acked).
+    void session.connection.close().catch(ignore);
+    // The channels close before the connection reports why: read the cause after both.
+    queueMicrotask(() => {
+      if (this.stopping) return;
+      const cause = this.failureOf(session);
+      this.outage = { since: Date.now(), cause, attempts: 0, lastFailure: undefined };
+      this.recovery = this.reconnect().catch((error: unknown) => this.report(() => this.options.onError(error)));
+      this.report(() => this.options.onError(new Error('RabbitMQ connection lost; reconnecting', { cause })));
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    let delay = RECONNECT_MIN_MS;
+    while (!this.stopping) {
+      await sleep(delay, this.stopRecovery.signal);
+      if (this.stopping) return;
+      const outage = this.outage as Outage;
+      outage.attempts += 1;
+      let session: Session | undefined;
+      try {
+        session = await this.openSession();
+        for (const subscription of this.subscriptions) {
+          if (this.stopping || session.dead) break;
+          await subscription.attach(session);
+        }
+        if (this.stopping) {
+          session.dead = true;
+          await session.connection.close().catch(ignore);
+          return;
+        }
+        if (session.dead) throw this.failureOf(session);
+        this.session = session;
+        this.outage = undefined;
+        this.report(() => this.options.onRestore({ attempts: outage.attempts, downtimeMs: Date.now() - outage.since }));
+        return;
+      } catch (error) {
+        outage.lastFailure = error;
+        if (session) {
+          session.dead = true;
+          await session.connection.close().catch(ignore);
+        }
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+      }
+    }
+  }
+
+  /** Runs a reporting callback; one that throws must not stop the reconnection. */
+  private report(callback: () => void): void {
+    try {
+      callback();
+    } catch {
+      // nothing sensible left to report it to
+    }
+  }
+
+  /** The connected session, or a prompt error while reconnecting or closed. */
+  private current(): Session {
+    if (this.stopping) throw new Error('RabbitMQ bus is closed');
+    const session = this.session;
+    if (!session || session.dead) {
+      const outage = this.outage;
+      const since = outage ? ` since ${new Date(outage.since).toISOString()}, ${outage.attempts} attempts so far` : '';
+      throw new Error(`RabbitMQ: not connected (reconnecting${since})`, { cause: outage?.lastFailure ?? outage?.cause });
+    }
+    return session;
+  }
+
   /** Topology changes on a throwaway channel: a failed assertion closes its channel. */
-  private async withChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
-    const channel = await this.connection.createChannel();
-    channel.on('error', () => undefined); // reported by the failing call
+  private async withChannel<T>(session: Session, work: (channel: Channel) => Promise<T>): Promise<T> {
+    const channel = await session.connection.createChannel();
+    channel.on('error', ignore); // reported by the failing call
     try {
       return await work(channel);
     } finally {
-      await channel.close().catch(() => undefined);
+      await channel.close().catch(ignore);
     }
   }
 
@@ -115,12 +297,12 @@ export class RabbitMqBus implements EventBus {
     return `${this.options.prefix}.${consumer}`;
   }
 
-  private declareConsumer(consumer: string, types: readonly string[]): Promise<void> {
+  private declareConsumer(session: Session, consumer: string, types: readonly string[]): Promise<void> {
     const key = `${consumer}\n${[...types].sort().join(',')}`;
-    let done = this.declared.get(key);
+    let done = session.declared.get(key);
     if (!done) {
       const queue = this.queueOf(consumer);
-      done = this.withChannel(async (channel) => {
+      done = this.withChannel(session, async (channel) => {
         await channel.assertQueue(`${queue}.dead`, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
         await channel.bindQueue(`${queue}.dead`, this.deadExchange, consumer);
         await channel.assertQueue(queue, {
@@ -136,21 +318,21 @@ export class RabbitMqBus implements EventBus {
         });
         for (const type of types) await channel.bindQueue(queue, this.exchange, type);
       }).catch((cause) => {
-        this.declared.delete(key);
+        session.declared.delete(key);
         throw new Error(`RabbitMQ: cannot declare queue ${queue}`, { cause });
       });
-      this.declared.set(key, done);
+      session.declared.set(key, done);
     }
     return done;
   }
 
-  private retryQueueFor(consumer: string, delayMs: number): { queue: string; ready: Promise<void> } {
+  private retryQueueFor(session: Session, consumer: string, delayMs: number): { queue: string; ready: Promise<void> } {
     let bucket = MIN_BUCKET_MS;
     while (bucket < delayMs) bucket *= 2;
     const queue = `${this.queueOf(consumer)}.retry.${bucket}`;
-    let ready = this.retryQueues.get(queue);
+    let ready = session.retryQueues.get(queue);
     if (!ready) {
-      ready = this.withChannel(async (channel) => {
+      ready = this.withChannel(session, async (channel) => {
         await channel.assertQueue(queue, {
           durable: true,
           arguments: {
@@ -162,28 +344,31 @@ export class RabbitMqBus implements EventBus {
           },
         });
       }).catch((cause) => {
-        this.retryQueues.delete(queue);
+        session.retryQueues.delete(queue);
         throw new Error(`RabbitMQ: cannot declare retry queue ${queue}`, { cause });
       });
-      this.retryQueues.set(queue, ready);
+      session.retryQueues.set(queue, ready);
     }
     return { queue, ready };
   }
 
   /**
-   * Publishes one message; `confirmed` settles on its publisher confirm. Under
-   * backpressure (write buffer full) waits for `drain` before returning.
+   * Publishes one message; `confirmed` settles on its publisher confirm (rejected if the
+   * channel closes first). Under backpressure (write buffer full) waits for `drain`, or
+   * for the channel to close, before returning.
    */
   private async send(
+    session: Session,
     exchange: string,
     routingKey: string,
     body: Buffer,
     headers: Record<string, unknown>,
     extra: { messageId: string; type: string; expiration?: string },
   ): Promise<{ confirmed: Promise<void> }> {
+    const publisher = session.publisher as ConfirmChannel;
     let ok = true;
     const confirmed = new Promise<void>((resolve, reject) => {
-      ok = this.publisher.publish(
+      ok = publisher.publish(
         exchange,
         routingKey,
         body,
@@ -191,127 +376,73 @@ export class RabbitMqBus implements EventBus {
         (error) => (error ? reject(new Error(`RabbitMQ: broker refused message ${extra.messageId}`, { cause: error })) : resolve()),
       );
     });
-    confirmed.catch(() => undefined); // awaited by the caller; avoid an unhandled rejection meanwhile
-    if (!ok) await new Promise((resolve) => this.publisher.once('drain', resolve));
+    confirmed.catch(ignore); // awaited by the caller; avoid an unhandled rejection meanwhile
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          publisher.off('drain', done);
+          publisher.off('close', done);
+          resolve();
+        };
+        publisher.on('drain', done);
+        publisher.on('close', done);
+      });
+    }
     return { confirmed };
   }
 
   async publish(events: readonly CloudEvent[]): Promise<void> {
-    this.assertUsable();
-    this.topologyReady ??= Promise.all(this.options.consumers.map((c) => this.declareConsumer(c.consumer, c.types))).then(
+    const session = this.current();
+    session.topologyReady ??= Promise.all(this.options.consumers.map((c) => this.declareConsumer(session, c.consumer, c.types))).then(
       () => undefined,
       (error: unknown) => {
-        this.topologyReady = undefined;
+        session.topologyReady = undefined;
         throw error;
       },
     );
-    await this.topologyReady;
+    await session.topologyReady;
     const confirms: Array<Promise<void>> = [];
     for (const event of events) {
       const body = Buffer.from(JSON.stringify(event));
-      const { confirmed } = await this.send(this.exchange, event.type, body, {}, { messageId: event.id, type: event.type });
+      const { confirmed } = await this.send(session, this.exchange, event.type, body, {}, { messageId: event.id, type: event.type });
       confirms.push(confirmed);
     }
     await Promise.all(confirms);
   }
 
+  /** Publishes a retry copy of a delivery to the retry queue of its delay, confirmed. */
+  private async publishRetry(consumer: string, message: ConsumeMessage, event: CloudEvent, attempt: number, delayMs: number): Promise<void> {
+    const session = this.current();
+    const retry = this.retryQueueFor(session, consumer, delayMs);
+    await retry.ready;
+    const { confirmed } = await this.send(session, '', retry.queue, message.content, { 'x-attempt': attempt }, {
+      messageId: event.id,
+      type: event.type,
+      expiration: String(Math.max(0, Math.round(delayMs))),
+    });
+    await confirmed;
+  }
+
   async subscribe(options: SubscribeOptions, handler: Handler): Promise<Subscription> {
-    this.assertUsable();
-    await this.declareConsumer(options.consumer, options.types);
-    const queue = this.queueOf(options.consumer);
-    const channel = await this.connection.createChannel();
-    channel.on('error', (cause: Error) => this.options.onError(new Error(`RabbitMQ: channel of ${options.consumer} failed`, { cause })));
-    await channel.prefetch(options.concurrency);
-    const dispatcher = new DeliveryDispatcher(options.concurrency, this.options.onError);
-    const leases = new Set<NodeJS.Timeout>();
-    let channelOpen = true;
-    channel.on('close', () => (channelOpen = false));
-
-    const onMessage = (message: ConsumeMessage | null): void => {
-      if (message === null) {
-        this.options.onError(new Error(`RabbitMQ: queue ${queue} cancelled the consumer (deleted?)`));
-        return;
-      }
-      let settled = false;
-      const finish = (settle: () => void): boolean => {
-        if (settled) return false; // the lease ran out: the message is someone else's now
-        settled = true;
-        clearTimeout(lease);
-        leases.delete(lease);
-        if (channelOpen) settle();
-        return true;
-      };
-      const lease = setTimeout(() => finish(() => channel.nack(message, false, true)), options.leaseMs);
-      leases.add(lease);
-      let event: CloudEvent;
-      try {
-        event = JSON.parse(message.content.toString('utf8')) as CloudEvent;
-      } catch (cause) {
-        this.options.onError(new Error(`RabbitMQ: message in ${queue} is not a JSON CloudEvent; dead-lettered`, { cause }));
-        finish(() => channel.nack(message, false, false));
-        return;
-      }
-      const headers = message.properties.headers ?? {};
-      const attempt = Number(headers['x-attempt'] ?? 1) + Number(headers['x-delivery-count'] ?? 0);
-      dispatcher.run(event.subject, async () => {
-        if (settled) return;
-        let outcome: Outcome;
-        try {
-          outcome = await handler({ event, attempt });
-        } catch (cause) {
-          // Like a crash: left unsettled, the lease requeues it.
-          this.options.onError(new Error(`RabbitMQ: handler of ${options.consumer} threw on ${event.id}`, { cause }));
-          return;
-        }
-        if (outcome.kind === 'ack') {
-          finish(() => channel.ack(message));
-          return;
-        }
-        if (settled) return;
-        clearTimeout(lease); // settling now; the copy below is the retry
-        try {
-          const retry = this.retryQueueFor(options.consumer, outcome.delayMs);
-          await retry.ready;
-          const { confirmed } = await this.send('', retry.queue, message.content, { 'x-attempt': attempt + 1 }, {
-            messageId: event.id,
-            type: event.type,
-            expiration: String(Math.max(0, Math.round(outcome.delayMs))),
-          });
-          await confirmed;
-          finish(() => channel.ack(message));
-        } catch (cause) {
-          this.options.onError(new Error(`RabbitMQ: could not schedule retry of ${event.id}; requeued`, { cause }));
-          finish(() => channel.nack(message, false, true));
-        }
-      });
-    };
-
-    const { consumerTag } = await channel.consume(queue, onMessage, { noAck: false });
-    let closing: Promise<void> | undefined;
-    const subscription: Subscription = {
-      close: () =>
-        (closing ??= (async () => {
-          if (channelOpen) await channel.cancel(consumerTag).catch(this.options.onError);
-          await dispatcher.drain(options.leaseMs);
-          for (const lease of leases) clearTimeout(lease);
-          // Closing the channel returns what is still unacked to the queue.
-          if (channelOpen) await channel.close().catch(() => undefined);
-          this.subscriptions.delete(subscription);
-        })()),
-    };
+    const session = this.current();
+    const subscription = new LiveSubscription(this.host, options, handler, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
+    try {
+      await subscription.attach(session);
+    } catch (error) {
+      // Lost connection meanwhile: the subscription stays and consumes once reconnected.
+      if (!session.dead) {
+        await subscription.close();
+        throw error;
+      }
+    }
     return subscription;
   }
 
-  private assertUsable(): void {
-    if (this.closed || this.closing) throw new Error('RabbitMQ bus is closed');
-    if (this.broken) throw new Error('RabbitMQ connection is broken; restart the process', { cause: this.broken });
-  }
-
   async ping(): Promise<void> {
-    this.assertUsable();
+    const session = this.current();
     try {
-      await this.withChannel((channel) => channel.checkExchange(this.exchange));
+      await this.withChannel(session, (channel) => channel.checkExchange(this.exchange));
     } catch (cause) {
       throw new Error(`RabbitMQ: exchange ${this.exchange} unreachable`, { cause });
     }
@@ -319,11 +450,172 @@ export class RabbitMqBus implements EventBus {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopping = true;
+      this.stopRecovery.abort();
+      await this.recovery;
       await Promise.all([...this.subscriptions].map((s) => s.close()));
-      this.closed = true;
-      await this.publisher.waitForConfirms().catch(() => undefined);
-      await this.connection.close().catch(() => undefined);
+      const session = this.session;
+      this.session = undefined;
+      if (session && !session.dead) {
+        session.dead = true;
+        await session.publisher?.waitForConfirms().catch(ignore);
+        await session.connection.close().catch(ignore);
+      }
     })();
     return this.closing;
   }
+}
+
+/** One delivery's channel: settles only while it is open. */
+interface Attachment {
+  readonly session: Session;
+  readonly channel: Channel;
+  consumerTag: string | undefined;
+  open: boolean;
+  /** Deliveries not settled yet: each entry drops its delivery (lease timer included). */
+  readonly inHand: Set<() => void>;
+}
+
+/**
+ * A subscription that outlives its channel: `attach` makes it consume on a session (the
+ * first one, then each reconnected one); attach and close run one after the other.
+ */
+class LiveSubscription implements Subscription {
+  private readonly dispatcher: DeliveryDispatcher;
+  private readonly queue: string;
+  private attachment: Attachment | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private serial: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly bus: SubscriptionHost,
+    private readonly options: SubscribeOptions,
+    private readonly handler: Handler,
+    private readonly forget: () => void,
+  ) {
+    this.dispatcher = new DeliveryDispatcher(options.concurrency, (error) => bus.onError(error));
+    this.queue = bus.queueOf(options.consumer);
+  }
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work);
+    this.serial = run.then(ignore, ignore);
+    return run;
+  }
+
+  /** Consumes on `session` with a fresh channel, unless closed or already consuming there. */
+  attach(session: Session): Promise<void> {
+    return this.inTurn(async () => {
+      if (this.closed || session.dead || (this.attachment?.session === session && this.attachment.open)) return;
+      await this.bus.declareConsumer(session, this.options.consumer, this.options.types);
+      const channel = await session.connection.createChannel();
+      const attachment: Attachment = { session, channel, consumerTag: undefined, open: true, inHand: new Set() };
+      channel.on('error', (cause: Error) => {
+        session.channelError ??= new Error(`RabbitMQ: channel of ${this.options.consumer} failed`, { cause });
+      });
+      channel.on('close', () => {
+        attachment.open = false;
+        // The broker requeues what this channel had not acked: drop those deliveries here.
+        for (const drop of attachment.inHand) drop();
+        attachment.inHand.clear();
+        if (!this.closed) {
+          session.channelError ??= new Error(`RabbitMQ: channel of ${this.options.consumer} closed`);
+          this.bus.lost(session);
+        }
+      });
+      this.attachment = attachment;
+      await channel.prefetch(this.options.concurrency);
+      const { consumerTag } = await channel.consume(this.queue, (message) => this.onMessage(attachment, message), { noAck: false });
+      attachment.consumerTag = consumerTag;
+    });
+  }
+
+  private onMessage(attachment: Attachment, message: ConsumeMessage | null): void {
+    const { bus, options, handler } = this;
+    const { channel } = attachment;
+    const onError = (error: unknown): void => bus.onError(error);
+    if (message === null) {
+      onError(new Error(`RabbitMQ: queue ${this.queue} cancelled the consumer (deleted?)`));
+      return;
+    }
+    let settled = false;
+    const drop = (): void => {
+      settled = true;
+      clearTimeout(lease);
+    };
+    const finish = (settle: () => void): boolean => {
+      if (settled) return false; // the lease ran out or the channel is gone: the message is someone else's now
+      drop();
+      attachment.inHand.delete(drop);
+      if (attachment.open) {
+        try {
+          settle();
+        } catch (cause) {
+          onError(new Error(`RabbitMQ: could not settle a delivery of ${options.consumer}`, { cause }));
+        }
+      }
+      return true;
+    };
+    const lease = setTimeout(() => finish(() => channel.nack(message, false, true)), options.leaseMs);
+    attachment.inHand.add(drop);
+    let event: CloudEvent;
+    try {
+      event = JSON.parse(message.content.toString('utf8')) as CloudEvent;
+    } catch (cause) {
+      onError(new Error(`RabbitMQ: message in ${this.queue} is not a JSON CloudEvent; dead-lettered`, { cause }));
+      finish(() => channel.nack(message, false, false));
+      return;
+    }
+    const headers = message.properties.headers ?? {};
+    const attempt = Number(headers['x-attempt'] ?? 1) + Number(headers['x-delivery-count'] ?? 0);
+    this.dispatcher.run(event.subject, async () => {
+      if (settled) return;
+      let outcome: Outcome;
+      try {
+        outcome = await handler({ event, attempt });
+      } catch (cause) {
+        // Like a crash: left unsettled, the lease requeues it.
+        onError(new Error(`RabbitMQ: handler of ${options.consumer} threw on ${event.id}`, { cause }));
+        return;
+      }
+      if (outcome.kind === 'ack') {
+        finish(() => channel.ack(message));
+        return;
+      }
+      if (settled) return;
+      clearTimeout(lease); // settling now; the copy below is the retry
+      try {
+        await bus.publishRetry(options.consumer, message, event, attempt + 1, outcome.delayMs);
+        finish(() => channel.ack(message));
+      } catch (cause) {
+        if (settled) return; // the channel is gone: the broker requeued the delivery
+        onError(new Error(`RabbitMQ: could not schedule retry of ${event.id}; requeued`, { cause }));
+        finish(() => channel.nack(message, false, true));
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= this.inTurn(async () => {
+      const attachment = this.attachment;
+      if (attachment?.open && attachment.consumerTag !== undefined) {
+        await attachment.channel.cancel(attachment.consumerTag).catch((error: unknown) => this.bus.onError(error));
+      }
+      await this.dispatcher.drain(this.options.leaseMs);
+      if (attachment) {
+        for (const drop of attachment.inHand) drop();
+        attachment.inHand.clear();
+        // Closing the channel returns what is still unacked to the queue.
+        if (attachment.open) await attachment.channel.close().catch(ignore);
+      }
+      this.forget();
+    });
+    return this.closing;
+  }
+}
+
+function reportRestoreToStderr(info: RestoreInfo): void {
+  process.stderr.write(`event bus: RabbitMQ connection restored after ${info.attempts} attempt(s), ${info.downtimeMs} ms without it\n`);
 }
