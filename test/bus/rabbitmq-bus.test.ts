@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from 'amqplib';
 import { RabbitMqBus } from '../../src/infrastructure/bus/rabbitmq/rabbitmq-bus.js';
+import { deleteRabbitMqTopology } from './rabbitmq-cleanup.js';
 import { CREATED, defineBusContract, makeEvent, type ConsumerDeclaration } from './bus-contract.js';
 
 const url = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -55,17 +54,4 @@ describe('RabbitMQ adapter: broker-side dead letters', () => {
   });
 });
 
-/** Deletes what the run declared; queue names come from rabbitmqctl (no management API here). */
-afterAll(async () => {
-  const names = await promisify(execFile)('rabbitmqctl', ['-q', 'list_queues', 'name'], { timeout: 30_000 })
-    .then(({ stdout }) => stdout.split('\n').map((line) => line.trim()))
-    .catch(() => [] as string[]);
-  const connection = await connect(url);
-  const channel = await connection.createChannel();
-  for (const prefix of prefixes) {
-    for (const name of names.filter((n) => n.startsWith(`${prefix}.`))) await channel.deleteQueue(name);
-    await channel.deleteExchange(`${prefix}.events`);
-    await channel.deleteExchange(`${prefix}.dead-letter`);
-  }
-  await connection.close();
-}, 60_000);
+afterAll(() => deleteRabbitMqTopology(url, prefixes), 60_000);

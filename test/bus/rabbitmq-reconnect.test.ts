@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from 'amqplib';
 import type { Outcome } from '../../src/infrastructure/bus/event-bus.js';
 import { RabbitMqBus, type RabbitMqBusOptions, type RestoreInfo } from '../../src/infrastructure/bus/rabbitmq/rabbitmq-bus.js';
+import { deleteRabbitMqTopology } from './rabbitmq-cleanup.js';
 import { CREATED, makeEvent, waitFor } from './bus-contract.js';
 
 const url = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -299,17 +300,4 @@ describe('RabbitMQ adapter: lost connection', () => {
   });
 });
 
-/** Deletes what the run declared; queue names come from rabbitmqctl (no management API here). */
-afterAll(async () => {
-  const names = await run('rabbitmqctl', ['-q', 'list_queues', 'name'], { timeout: 30_000 })
-    .then(({ stdout }) => stdout.split('\n').map((line) => line.trim()))
-    .catch(() => [] as string[]);
-  const connection = await connect(url);
-  const channel = await connection.createChannel();
-  for (const prefix of prefixes) {
-    for (const name of names.filter((n) => n.startsWith(`${prefix}.`))) await channel.deleteQueue(name);
-    await channel.deleteExchange(`${prefix}.events`);
-    await channel.deleteExchange(`${prefix}.dead-letter`);
-  }
-  await connection.close();
-}, 60_000);
+afterAll(() => deleteRabbitMqTopology(url, prefixes), 60_000);
