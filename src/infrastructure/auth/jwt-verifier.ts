@@ -21,7 +21,10 @@ export interface JwtVerifierOptions {
   clockToleranceSeconds?: number;
 }
 
-export type TokenVerifier = (token: string) => Promise<Actor>;
+export type TokenVerifier = ((token: string) => Promise<Actor>) & {
+  /** The actor of a token already verified and still valid, without waiting (a cache may offer it). */
+  known?: (token: string) => Actor | undefined;
+};
 
 const unauthorized = (message: string, cause?: unknown): DomainError =>
   new DomainError('unauthorized', 'AUTH.INVALID_TOKEN', message, [], { cause });

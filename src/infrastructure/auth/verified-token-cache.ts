@@ -19,13 +19,17 @@ export function withVerifiedTokenCache(
   { maxEntries = 10_000, maxAgeMs = 60_000, now = Date.now }: VerifiedTokenCacheOptions = {},
 ): TokenVerifier {
   const verified = new Map<string, { actor: Actor; until: number }>();
-  return async (token) => {
-    const at = now();
+  const known = (token: string): Actor | undefined => {
     const hit = verified.get(token);
-    if (hit) {
-      if (hit.until > at) return hit.actor;
-      verified.delete(token);
-    }
+    if (!hit) return undefined;
+    if (hit.until > now()) return hit.actor;
+    verified.delete(token);
+    return undefined;
+  };
+  const verifyOnce = async (token: string): Promise<Actor> => {
+    const hit = known(token);
+    if (hit) return hit;
+    const at = now();
     const actor = Object.freeze(await verify(token));
     // The signature has just been checked, so the payload can be read as is.
     const exp = decodeJwt(token).exp;
@@ -37,4 +41,5 @@ export function withVerifiedTokenCache(
     }
     return actor;
   };
+  return Object.assign(verifyOnce, { known });
 }

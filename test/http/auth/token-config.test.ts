@@ -142,9 +142,13 @@ describe('the verified-token cache', () => {
     let clock = Date.now();
     const cached = withVerifiedTokenCache(verify, { maxAgeMs: 60_000, now: () => clock });
     const token = await issuer.mint({ userId: 'cached', roles: ['creator'] });
+    expect(cached.known?.(token)).toBeUndefined();
     for (let i = 0; i < 5; i++) expect(await cached(token)).toEqual({ userId: 'cached', roles: ['creator'] });
     expect(calls.count).toBe(1);
+    // Known without waiting (the request hook's fast path), until the max age.
+    expect(cached.known?.(token)).toEqual({ userId: 'cached', roles: ['creator'] });
     clock += 61_000;
+    expect(cached.known?.(token)).toBeUndefined();
     await cached(token);
     expect(calls.count).toBe(2);
   });
