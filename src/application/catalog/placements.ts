@@ -108,11 +108,15 @@ export async function listPlacementsOfVideo(
   return listPlacements(deps, actor, { ...filter, video_id: videoId }, page);
 }
 
-async function loadVisible(db: Executor, actor: Actor, id: string, action: 'read' | 'change' | 'delete') {
-  const found = await findPlacementWithOwners(db, id);
+/** `found`, if the actor may do `action` on it: NOT_FOUND when it may not see it, FORBIDDEN when it may see but not change it. */
+function allowed<T extends PlacementWithOwners>(found: T | undefined, actor: Actor, id: string, action: 'read' | 'change' | 'delete'): T {
   const visible = found !== undefined && canSee(actor, found);
   assertAccess(visible, action === 'read' || (visible && canWrite(actor, found!)), 'placement', id, action);
   return found!;
+}
+
+async function loadVisible(db: Executor, actor: Actor, id: string, action: 'change' | 'delete') {
+  return allowed(await findPlacementWithOwners(db, id), actor, id, action);
 }
 
 /** Served from the placement cache when there is one: the owners in it decide who may see the row. */
@@ -120,8 +124,7 @@ export async function getPlacement(deps: CatalogDeps, actor: Actor, id: string):
   const found = deps.placementCache
     ? await deps.placementCache.read(id, loadForCache.bind(null, deps.db, id))
     : await findPlacementWithOwners(deps.db, id);
-  assertAccess(found !== undefined && canSee(actor, found), true, 'placement', id, 'read');
-  return found!.placement;
+  return allowed(found, actor, id, 'read').placement;
 }
 
 /** What the cache keeps of a placement: frozen, since every hit hands out the same object. */

@@ -96,45 +96,21 @@ export class Metrics {
       },
     });
     // Read caches count in plain numbers on the request path; these copy them when scraped.
-    const caches = () => sources().readCaches?.() ?? [];
-    new Counter({
-      name: 'nedlia_read_cache_hits_total',
-      help: 'Reads a read cache answered without the database',
-      labelNames: ['cache'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const c of caches()) this.inc({ cache: c.cache }, c.hits);
-      },
-    });
-    new Counter({
-      name: 'nedlia_read_cache_misses_total',
-      help: 'Reads a read cache passed on to the database',
-      labelNames: ['cache'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const c of caches()) this.inc({ cache: c.cache }, c.misses);
-      },
-    });
-    new Gauge({
-      name: 'nedlia_read_cache_rows',
-      help: 'Rows held by a read cache',
-      labelNames: ['cache'] as const,
-      registers,
-      collect() {
-        for (const c of caches()) this.set({ cache: c.cache }, c.size);
-      },
-    });
-    new Gauge({
-      name: 'nedlia_read_cache_live',
-      help: '1 while a read cache serves rows (row change notifications arrive), 0 while it is bypassed',
-      labelNames: ['cache'] as const,
-      registers,
-      collect() {
-        for (const c of caches()) this.set({ cache: c.cache }, c.live ? 1 : 0);
-      },
-    });
+    const perCache = (name: string, help: string, value: (cache: ReadCacheGauge) => number, Metric: typeof Counter | typeof Gauge) =>
+      new Metric({
+        name,
+        help,
+        labelNames: ['cache'] as const,
+        registers,
+        collect(this: Counter<'cache'> | Gauge<'cache'>) {
+          this.reset();
+          for (const cache of sources().readCaches?.() ?? []) this.inc({ cache: cache.cache }, value(cache));
+        },
+      });
+    perCache('nedlia_read_cache_hits_total', 'Reads a read cache answered without the database', (c) => c.hits, Counter);
+    perCache('nedlia_read_cache_misses_total', 'Reads a read cache passed on to the database', (c) => c.misses, Counter);
+    perCache('nedlia_read_cache_rows', 'Rows held by a read cache', (c) => c.size, Gauge);
+    perCache('nedlia_read_cache_live', '1 while a read cache serves rows (row change notifications arrive), 0 while it is bypassed', (c) => (c.live ? 1 : 0), Gauge);
     this.httpRequests = new Counter({
       name: 'nedlia_http_requests_total',
       help: 'HTTP requests answered',
