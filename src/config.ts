@@ -120,6 +120,28 @@ function list(env: Env, name: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * `CORS_ORIGINS`: exact origins (`scheme://host[:port]`, no path, no trailing slash), as a
+ * browser sends them in `Origin`; an entry of another shape would never match, so it is
+ * refused. `*` is refused as well: every origin is never what a token-carrying API wants.
+ */
+function origins(env: Env): string[] {
+  const entries = list(env, 'CORS_ORIGINS');
+  const expected = 'comma-separated origins like https://app.example.com or http://localhost:5173 (scheme://host[:port], no path, no trailing slash, no *)';
+  for (const entry of entries) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== entry) {
+      throw new ConfigError('CORS_ORIGINS', expected, entry);
+    }
+  }
+  return entries;
+}
+
 const TOKEN_ISSUER = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const;
 
 /**
@@ -226,7 +248,8 @@ export function loadConfig(env: Env = process.env): Config {
   const auth = tokenIssuer(env, production);
   const config: Config = {
     port: integer(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    // Outside production only this machine can reach the service (the development issuer may be on).
+    host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
@@ -245,7 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
       store: oneOf(env, 'RATE_LIMIT_STORE', ['memory', 'redis'], 'memory'),
     },
     trustProxy: proxies(env),
-    corsOrigins: list(env, 'CORS_ORIGINS'),
+    corsOrigins: origins(env),
     fetchAllowHosts: list(env, 'FETCH_ALLOW_HOSTS'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     consumers: list(env, 'CONSUMERS'),

@@ -30,6 +30,26 @@ describe('configuration', () => {
     expect(configErrorOf({ NODE_ENV: 'production', AUTH_DEV_ISSUER: '1' }).variable).toBe('AUTH_DEV_ISSUER');
   });
 
+  it('listens on loopback only outside production unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('accepts CORS_ORIGINS only as exact origins', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const entry of ['*', 'https://app.example.com/', 'https://app.example.com/path', 'app.example.com', 'ftp://x.example', 'https://App.example.com', 'https://app.example.com:443']) {
+      const error = configErrorOf({ CORS_ORIGINS: `http://localhost:5173,${entry}` });
+      expect(error.variable, entry).toBe('CORS_ORIGINS');
+      expect(error.message).toContain(JSON.stringify(entry));
+      expect(error.message).not.toContain('\n');
+    }
+  });
+
   it('.env.example documents every variable the service reads', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
