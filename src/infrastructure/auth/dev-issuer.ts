@@ -51,9 +51,14 @@ async function readKey(file: string): Promise<StoredKey | undefined> {
 }
 
 /** Reads the key pair, or makes it when there is none yet (mode 0600, in a 0700 folder). */
-async function loadOrCreateKey(dir: string): Promise<{ file: string; key: StoredKey }> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+async function loadOrCreateKey(dir: string, create: boolean): Promise<{ file: string; key: StoredKey }> {
   const file = path.join(dir, DEV_KEY_FILE);
+  if (!create) {
+    const existing = await readKey(file);
+    if (existing) return { file, key: existing };
+    throw new DevIssuerKeyMissingError(file);
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = await readKey(file);
   if (existing) return { file, key: existing };
   const { privateKey } = await generateKeyPair(DEV_ALGORITHM, { modulusLength: 2048, extractable: true });
@@ -70,9 +75,20 @@ async function loadOrCreateKey(dir: string): Promise<{ file: string; key: Stored
   return { file, key };
 }
 
-/** Opens (and on first use creates) the development issuer of `dataDir`. */
-export async function openDevIssuer(dataDir: string): Promise<DevIssuer> {
-  const { file, key } = await loadOrCreateKey(path.join(dataDir, 'keys'));
+/** `openDevIssuer(dir, { create: false })` found no key: nothing would accept what it signed. */
+export class DevIssuerKeyMissingError extends Error {
+  constructor(readonly keyFile: string) {
+    super(`the development issuer has no key in ${keyFile}`);
+    this.name = 'DevIssuerKeyMissingError';
+  }
+}
+
+/**
+ * Opens (and on first use creates) the development issuer of `dataDir`; with
+ * `create: false` a missing key is a `DevIssuerKeyMissingError` instead.
+ */
+export async function openDevIssuer(dataDir: string, { create = true }: { create?: boolean } = {}): Promise<DevIssuer> {
+  const { file, key } = await loadOrCreateKey(path.join(dataDir, 'keys'), create);
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = key;
   const signingKey = await importJWK(key, DEV_ALGORITHM);
   return {

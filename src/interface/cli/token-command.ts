@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { Actor, Role } from '../../application/actor.js';
 import type { Config } from '../../config.js';
-import { openDevIssuer } from '../../infrastructure/auth/dev-issuer.js';
+import { DevIssuerKeyMissingError, openDevIssuer } from '../../infrastructure/auth/dev-issuer.js';
 
 export const tokenUsage =
   'token --role admin|advertiser|creator [--sub ID] [--advertiser ID] [--ttl 1h]   mint a development token (AUTH_DEV_ISSUER=1)';
@@ -76,6 +76,13 @@ export async function tokenCommand(config: Config, args: string[], out: (line: s
     roles: [role],
     ...(values.advertiser ? { advertiserId: values.advertiser.toLowerCase() } : {}),
   };
-  const issuer = await openDevIssuer(config.dataDir);
+  // Never make the key here: a service started before would not know it and refuse the token.
+  const issuer = await openDevIssuer(config.dataDir, { create: false }).catch((error: unknown) => {
+    if (!(error instanceof DevIssuerKeyMissingError)) throw error;
+    throw new Error(
+      `token: no development issuer key in DATA_DIR=${config.dataDir} (${error.keyFile} is missing): ` +
+        'start the service once with AUTH_DEV_ISSUER=1 and the same DATA_DIR to create it',
+    );
+  });
   out(await issuer.mint(actor, { ttlSeconds: parseTtl(values.ttl ?? '1h') }));
 }
