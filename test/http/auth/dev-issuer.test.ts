@@ -138,6 +138,36 @@ describe(`the development issuer (${engine})`, () => {
     expect(decodeJwt(admin.stdout.trim())).not.toHaveProperty('custom:advertiser_id');
   });
 
+  it('logs why a token was refused, never the token', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_DEV_ISSUER: '1' });
+    const { verifyToken, devIssuer } = await tokenVerificationFromConfig(config);
+    const app = await buildApp({ config, database, logger, verifyToken, devIssuer });
+    const otherDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-other-issuer-'));
+    try {
+      const other = (await tokenVerificationFromConfig(loadConfig({ DATA_DIR: otherDir, AUTH_DEV_ISSUER: '1' }))).devIssuer!;
+      const foreign = await other.mint({ userId: 'u-2', roles: ['admin'] });
+      const own = await devIssuer!.mint({ userId: 'u-3', roles: ['admin'] });
+      const [header, payload] = own.split('.');
+      const tampered = `${header}.${payload}.${foreign.split('.')[2]}`;
+      for (const [token, reason] of [
+        [foreign, 'no applicable key found in the JSON Web Key Set'],
+        [tampered, 'signature verification failed'],
+      ] as const) {
+        const res = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${token}` } });
+        expect(res.statusCode).toBe(401);
+        const logged = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string; level: number }).filter((l) => l.reason === reason);
+        expect(logged, lines.join('')).toHaveLength(1);
+        expect(logged[0]!.msg).toContain(reason);
+        for (const line of lines) expect(line).not.toContain(token.split('.')[2]);
+      }
+    } finally {
+      await app.close();
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+
   it('the CLI refuses with one line when the issuer is off, in production, or the arguments are wrong', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['token', '--role', 'admin'], { DATA_DIR: dataDir }, /development issuer is off: set AUTH_DEV_ISSUER=1/],

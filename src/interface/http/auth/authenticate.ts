@@ -35,6 +35,18 @@ export function actorOf(request: FastifyRequest): Actor {
   return request.actor;
 }
 
+/**
+ * Says why a token was refused (the client only sees 401), e.g. "signature verification
+ * failed" for a token of another issuer's key, "no applicable key found in the JSON Web
+ * Key Set" for an unknown `kid`. The token itself is never logged.
+ */
+function logRejectedToken(request: FastifyRequest, error: DomainError): void {
+  const cause = error.cause as { message?: unknown; code?: unknown } | undefined;
+  const reason = typeof cause?.message === 'string' ? cause.message : error.message;
+  const code = typeof cause?.code === 'string' ? cause.code : error.code;
+  request.log.info({ reason, code }, `token rejected: ${reason}`);
+}
+
 export const authentication = fp<AuthenticationOptions>(
   async (app, { verifyToken }) => {
     app.decorateRequest('actor', undefined);
@@ -57,7 +69,10 @@ export const authentication = fp<AuthenticationOptions>(
           request.actor = actor;
           done();
         },
-        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => {
+          if (error instanceof DomainError) logRejectedToken(request, error);
+          done(error instanceof Error ? error : new Error(String(error)));
+        },
       );
     });
   },
