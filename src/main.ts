@@ -1,10 +1,14 @@
 /** `npm start` (everything in one process), `npm run api`, `npm run worker`: see interface/process/run-process.ts. */
 import { ConfigError, loadConfig } from './config.js';
-import { parseMode, runProcess } from './interface/process/run-process.js';
+import { assertPortsFree } from './interface/process/ports.js';
 
 try {
+  const config = loadConfig();
+  // Before the service is even loaded: a port in use is known within a second.
+  await assertPortsFree(config, process.argv[2]);
+  const { parseMode, runProcess } = await import('./interface/process/run-process.js');
   const mode = parseMode(process.argv[2]);
-  await runProcess(loadConfig(), mode);
+  await runProcess(config, mode);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { sql } from 'kysely';
 import type { Config } from '../../config.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { migrations } from './migrations/index.js';
@@ -34,12 +35,40 @@ export async function connectDatabase(
 export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
   const handle = await connectDatabase(config, { logger });
   try {
+    if (config.databaseUrl) await assertReachable(handle, config.databaseUrl);
     await prepareSchema(handle, config, logger);
   } catch (error) {
     await handle.close();
     throw error;
   }
   return handle;
+}
+
+/** Error codes of a server that cannot be reached or refuses this client (network, pg auth, no such database). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', '28P01', '28000', '3D000']);
+
+/** `host:port` of a postgres URL, without the user or password. */
+function serverOf(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.hostname || 'localhost'}:${url.port || '5432'}`;
+}
+
+/**
+ * One round trip before the schema is touched, so that a server that cannot be reached
+ * is reported as that, naming DATABASE_URL's server, rather than as a failed migration.
+ */
+async function assertReachable(handle: DatabaseHandle, databaseUrl: string): Promise<void> {
+  try {
+    await sql`select 1`.execute(handle.db);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const timedOut = error instanceof Error && /timeout/i.test(error.message);
+    if ((typeof code === 'string' && UNREACHABLE.has(code)) || timedOut) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new Error(`cannot reach the database of DATABASE_URL at ${serverOf(databaseUrl)}: ${reason}`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Logger): Promise<void> {
