@@ -16,6 +16,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Bounded waits on PostgreSQL (milliseconds; 0 turns one off). */
+  databaseTimeouts: { connectMs: number; queryMs: number; statementMs: number; idleInTransactionMs: number };
   /** Rows the API keeps in its read cache (GET of one placement); 0 turns it off. */
   readCacheSize: number;
   migrateOnStart: boolean;
@@ -206,6 +208,10 @@ export const SETTINGS = [
   'DATA_DIR',
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
+  'DATABASE_CONNECT_TIMEOUT_MS',
+  'DATABASE_QUERY_TIMEOUT_MS',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   'READ_CACHE_SIZE',
   'MIGRATE_ON_START',
   'EVENT_BUS',
@@ -253,6 +259,12 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    databaseTimeouts: {
+      connectMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 0, 600_000),
+      queryMs: integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 2_000, 0, 600_000),
+      statementMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 600_000),
+      idleInTransactionMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000, 0, 600_000),
+    },
     readCacheSize: integer(env, 'READ_CACHE_SIZE', 10_000, 0, 10_000_000),
     // Embedded and development databases migrate themselves; production only when told.
     migrateOnStart: flag(env, 'MIGRATE_ON_START', databaseUrl === undefined || !production),

@@ -93,7 +93,22 @@ export interface PostgresOptions {
    * next query; without a listener, the error would crash the process.
    */
   onIdleError?: (error: Error) => void;
+  /** Bounded waits (milliseconds; 0 turns one off). See `DatabaseTimeouts`. */
+  timeouts?: Partial<DatabaseTimeouts>;
 }
+
+export interface DatabaseTimeouts {
+  /** Opening a connection (TCP + start-up); default 5 s. */
+  connectMs: number;
+  /** Client-side wait for one query's answer, so a stalled link fails fast; default 2 s. */
+  queryMs: number;
+  /** Server-side `statement_timeout`; default 10 s. */
+  statementMs: number;
+  /** Server-side `idle_in_transaction_session_timeout`; default 10 s. */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, queryMs: 2_000, statementMs: 10_000, idleInTransactionMs: 10_000 };
 
 /**
  * A pooled client that runs registered SQL (see prepared-statements.ts) as a named
@@ -106,20 +121,55 @@ const plainQuery = pg.Client.prototype.query as AnyQuery;
 (PreparingClient.prototype as unknown as { query: AnyQuery }).query = function (...args) {
   const [text, values] = args;
   const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) ? preparedStatementName(text) : undefined;
-  return name ? plainQuery.call(this, { name, text, values }) : plainQuery.apply(this, args);
+  const result = name ? plainQuery.call(this, { name, text, values }) : plainQuery.apply(this, args);
+  // A query that timed out on the client side leaves the connection waiting for an
+  // answer that may never come (a stalled link): close it, so the pool replaces it
+  // instead of queueing the next query behind the lost one.
+  if (result instanceof Promise) {
+    result.then(undefined, (error: unknown) => {
+      if (error instanceof Error && error.message === 'Query read timeout') {
+        (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      }
+    });
+  }
+  return result;
 };
 
 export function openPostgres(options: PostgresOptions): DatabaseHandle {
+  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
   const pool = new pg.Pool({
     Client: PreparingClient,
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    connectionTimeoutMillis: timeouts.connectMs,
+    ...(timeouts.queryMs > 0 ? { query_timeout: timeouts.queryMs } : {}),
+    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+    ...(timeouts.idleInTransactionMs > 0 ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs } : {}),
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         typeParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  pool.on('error', (error) => options.onIdleError?.(error));
+  pool.on('error', (error, client) => {
+    if (reported.has(client)) return;
+    reported.add(client);
+    options.onIdleError?.(error);
+  });
+  // The pool listens for errors only while a connection is idle. One checked out (in a
+  // transaction, between two statements) that drops would emit 'error' with no
+  // listener and stop the process; this listener stays for the connection's life. The
+  // query in flight fails on its own, and the pool discards the broken connection
+  // when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      if (!reported.has(client)) {
+        reported.add(client);
+        options.onIdleError?.(error);
+      }
+    });
+  });
+  const reported = new WeakSet<pg.PoolClient>();
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -23,7 +23,8 @@ export async function connectDatabase(
     return openPostgres({
       connectionString: config.databaseUrl,
       max: options.poolSize ?? config.databasePoolSize,
-      onIdleError: (error) => options.logger?.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
+      timeouts: config.databaseTimeouts,
+      onIdleError: (error) => options.logger?.warn({ err: error }, 'a database connection failed; it will be replaced'),
     });
   }
   const dir = path.join(config.dataDir, 'pgdata');

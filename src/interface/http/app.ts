@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { DatabaseHandle } from '../../infrastructure/db/connect.js';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../infrastructure/db/connection-faults.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problem, toProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { authentication } from './auth/authenticate.js';
@@ -99,6 +100,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     const body = toProblem(error, request.url);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, body.detail ?? body.title);
+    if (body.code === 'DEPENDENCY.UNAVAILABLE') reply.header('retry-after', UNAVAILABLE_RETRY_AFTER_SECONDS);
     return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
   });
 

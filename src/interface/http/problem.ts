@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Type, type Static } from 'typebox';
 import { DomainError, type ErrorKind, type FieldError } from '../../domain/errors.js';
+import { isConnectionFault, unavailable } from '../../infrastructure/db/connection-faults.js';
 import { translateDatabaseError } from '../../infrastructure/db/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -83,7 +84,7 @@ function validationErrors(issues: ValidationIssue[]): FieldError[] {
 
 /** The status and problem for any error thrown while handling `instance`. */
 export function toProblem(error: unknown, instance: string): Problem {
-  const domain = error instanceof DomainError ? error : translateDatabaseError(error);
+  const domain = error instanceof DomainError ? error : isConnectionFault(error) ? unavailable(error) : translateDatabaseError(error);
   if (domain) {
     return problem(STATUS_OF[domain.kind], domain.message, instance, { code: domain.code, errors: domain.errors });
   }
