@@ -136,7 +136,9 @@ const plainQuery = pg.Client.prototype.query as AnyQuery;
 };
 
 export function openPostgres(options: PostgresOptions): DatabaseHandle {
-  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
+  // The client-side query budget is for request paths: the service passes it from its
+  // configuration. Other callers (migrations, tests, tools) get none unless they ask.
+  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, queryMs: 0, ...options.timeouts };
   const pool = new pg.Pool({
     Client: PreparingClient,
     connectionString: options.connectionString,
