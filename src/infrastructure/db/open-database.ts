@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Config } from '../../config.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
+import { isConnectionFault } from './connection-faults.js';
 import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
@@ -45,8 +46,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   return handle;
 }
 
-/** Error codes of a server that cannot be reached or refuses this client (network, pg auth, no such database). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', '28P01', '28000', '3D000']);
+/** SQLSTATEs of a server that refuses this client: bad password, no such role or database. */
+const REFUSED = new Set(['28P01', '28000', '3D000']);
 
 /** `host:port` of a postgres URL, without the user or password. */
 function serverOf(databaseUrl: string): string {
@@ -63,8 +64,7 @@ async function assertReachable(handle: DatabaseHandle, databaseUrl: string): Pro
     await sql`select 1`.execute(handle.db);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    const timedOut = error instanceof Error && /timeout/i.test(error.message);
-    if ((typeof code === 'string' && UNREACHABLE.has(code)) || timedOut) {
+    if (isConnectionFault(error) || (typeof code === 'string' && REFUSED.has(code))) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new Error(`cannot reach the database of DATABASE_URL at ${serverOf(databaseUrl)}: ${reason}`, { cause: error });
     }
