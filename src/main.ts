@@ -1,13 +1,15 @@
 /** `npm start` (everything in one process), `npm run api`, `npm run worker`: see interface/process/run-process.ts. */
 import { ConfigError, loadConfig } from './config.js';
 import { assertPortsFree } from './interface/process/ports.js';
+import { assertModeFits, parseMode } from './interface/process/process-mode.js';
 
 try {
   const config = loadConfig();
-  // Before the service is even loaded: a port in use is known within a second.
-  await assertPortsFree(config, process.argv[2]);
-  const { parseMode, runProcess } = await import('./interface/process/run-process.js');
   const mode = parseMode(process.argv[2]);
+  assertModeFits(config, mode);
+  // Before the service is even loaded: a port in use is known within a second.
+  await assertPortsFree(config, mode);
+  const { runProcess } = await import('./interface/process/run-process.js');
   await runProcess(config, mode);
 } catch (error) {
   if (error instanceof ConfigError) {

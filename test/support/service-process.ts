@@ -29,8 +29,12 @@ export interface ServiceProcess {
   exit: Promise<number | null>;
 }
 
-export function spawnService(entry: string, env: Record<string, string>): { child: ChildProcess; output(): string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function spawnService(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): { child: ChildProcess; output(): string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

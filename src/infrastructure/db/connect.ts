@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect } from './pglite-dialect.js';
 import { preparedStatementName } from './prepared-statements.js';
+import type { DataDirLock } from './data-dir-lock.js';
 import type { Database } from './schema.js';
 
 export type Engine = 'pglite' | 'postgres';
@@ -20,6 +21,8 @@ export interface DatabaseHandle {
    * what was announced meanwhile is lost; listen again to resume.
    */
   listen(channel: string, onPayload: (payload: string) => void, onLost: (error: Error) => void): Promise<Listener>;
+  /** Embedded in a `DATA_DIR`: this process's lock on it, released by `close`. */
+  dataDirLock?: DataDirLock;
   close(): Promise<void>;
 }
 

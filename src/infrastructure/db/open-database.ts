@@ -9,17 +9,36 @@ import { sql } from 'kysely';
 import type { Config } from '../../config.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { isConnectionFault } from './connection-faults.js';
+import { acquireDataDirLock, type DataDirLock, type LockHolder } from './data-dir-lock.js';
 import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
 import { purgeExpiredKeys } from './repositories/idempotency-key-repository.js';
 import { purgeExpiredInbox } from './repositories/inbox-repository.js';
 
+/** Who opens an embedded `DATA_DIR`, as its lock file tells other processes. */
+export type DataDirOwner = Pick<LockHolder, 'command' | 'apiUrl' | 'devIssuer'>;
+
+export interface ConnectOptions {
+  poolSize?: number;
+  logger?: Logger;
+  /** Embedded: the lock of `DATA_DIR` when the caller took it already (see `claimDataDir`). */
+  lock?: DataDirLock;
+  /** Embedded: who this process is, for the lock it takes when given none. */
+  owner?: DataDirOwner;
+}
+
+/**
+ * Embedded mode: takes the lock of `DATA_DIR` for this process, before any file in it
+ * is touched, or throws `DataDirInUseError` naming the process that holds it. Nothing
+ * to lock with a `DATABASE_URL`.
+ */
+export async function claimDataDir(config: Config, owner: DataDirOwner): Promise<DataDirLock | undefined> {
+  return config.databaseUrl ? undefined : acquireDataDirLock(config.dataDir, owner);
+}
+
 /** Connects to the configured database without touching its schema. */
-export async function connectDatabase(
-  config: Config,
-  options: { poolSize?: number; logger?: Logger } = {},
-): Promise<DatabaseHandle> {
+export async function connectDatabase(config: Config, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if (config.databaseUrl) {
     return openPostgres({
       connectionString: config.databaseUrl,
@@ -28,14 +47,31 @@ export async function connectDatabase(
       onIdleError: (error) => options.logger?.warn({ err: error }, 'a database connection failed; it will be replaced'),
     });
   }
-  const dir = path.join(config.dataDir, 'pgdata');
-  await mkdir(dir, { recursive: true });
-  return openPglite({ dataDir: dir });
+  const lock = options.lock ?? (await acquireDataDirLock(config.dataDir, options.owner ?? { command: `node ${process.argv.slice(1).join(' ')}` }));
+  try {
+    const dir = path.join(config.dataDir, 'pgdata');
+    await mkdir(dir, { recursive: true });
+    const handle = await openPglite({ dataDir: dir });
+    return {
+      ...handle,
+      dataDirLock: lock,
+      async close() {
+        try {
+          await handle.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 /** Connects, then migrates (when allowed) or checks that nothing is pending. */
-export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
-  const handle = await connectDatabase(config, { logger });
+export async function openDatabase(config: Config, logger: Logger, options: Omit<ConnectOptions, 'logger'> = {}): Promise<DatabaseHandle> {
+  const handle = await connectDatabase(config, { ...options, logger });
   try {
     if (config.databaseUrl) await assertReachable(handle, config.databaseUrl);
     await prepareSchema(handle, config, logger);

@@ -24,6 +24,7 @@ import type { EventBus } from '../../infrastructure/bus/event-bus.js';
 import type { Metrics } from '../../infrastructure/metrics/metrics.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { adminEventRoutes } from './routes/admin-events.js';
+import { adminMigrationRoutes } from './routes/admin-migrations.js';
 // Catalog (issue 3): OpenAPI, route table, Idempotency-Key, the /v1 catalog resources.
 import { openApi } from './openapi.js';
 import { routeTable } from './route-table.js';
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 
   await app.register(healthRoutes, { database: deps.database, checks: deps.events?.checks ?? {} });
   await app.register(adminEventRoutes, { db: deps.database.db, ...(deps.events?.bus ? { bus: deps.events.bus } : {}) });
+  await app.register(adminMigrationRoutes, { db: deps.database.db });
   if (deps.devIssuer) await app.register(devIssuerRoutes, { devIssuer: deps.devIssuer });
   await app.register(meRoutes);
   const readCaches = await openReadCaches(deps.database, { size: deps.config.readCacheSize, logger: deps.logger });
