@@ -22,11 +22,13 @@ try {
       {
         ...result,
         restartMs: { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) },
+        errors: result.errors.length,
       },
       null,
       2,
     ),
   );
+  for (const line of result.errors.slice(0, 20)) console.log(`logged: ${line.slice(0, 600)}`);
   const ok = result.lost === 0 && result.unprojected === 0 && result.undelivered === 0 && result.doubled === 0 && result.deadLetters === 0;
   console.log(ok ? 'PASS: nothing acknowledged lost, every committed event delivered once' : `FAIL: the data directory is kept for a look: ${dataDir}`);
   process.exitCode = ok ? 0 : 1;

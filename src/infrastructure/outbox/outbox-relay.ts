@@ -47,6 +47,9 @@ interface Checkpoint {
   position: number;
 }
 
+/** Thrown inside the relay's transaction to roll its fan-out back when the lease is gone. */
+class LeaseLost extends Error {}
+
 export class OutboxRelay {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #name: string;
@@ -106,12 +109,23 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     const events = rows.map(toCloudEvent);
     const last = rows[rows.length - 1] as OutboxRow;
+    this.options.logger?.debug(
+      { relay: this.#name, from: checkpoint, first: { tx_id: rows[0]?.tx_id, position: rows[0]?.position }, last: { tx_id: last.tx_id, position: last.position }, count: rows.length },
+      'relaying a batch',
+    );
     if (this.bus instanceof PostgresBus && !this.options.afterPublish) {
-      // Same database: fan out and move the checkpoint in one commit.
+      // Same database: fan out and move the checkpoint in one commit. Fan-out first, as on
+      // a broker: were the checkpoint's move ever to outlive a failed fan-out, events would
+      // be skipped for good; the other way round they are only published twice (and the
+      // lease fences the move, rolling the fan-out back with it when lost).
       const moved = await this.db.transaction().execute(async (tx) => {
+        await publishIn(tx, events);
         const ok = await this.#advance(tx, last, rows.length);
-        if (ok) await publishIn(tx, events);
+        if (!ok) throw new LeaseLost();
         return ok;
+      }).catch((error: unknown) => {
+        if (error instanceof LeaseLost) return false;
+        throw error;
       });
       if (moved) wakeLocalSubscribers(this.db);
       else this.#lostLease();
