@@ -17,6 +17,7 @@ import type { TokenVerifier } from '../../infrastructure/auth/jwt-verifier.js';
 import type { DevIssuer } from '../../infrastructure/auth/dev-issuer.js';
 import { limits } from './plugins/limits.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { jsonBodies } from './json-bodies.js';
 import { openRateLimitRedis } from '../../infrastructure/rate-limit/redis-counter-connection.js';
 import { devIssuerRoutes } from './routes/dev-issuer.js';
 import { meRoutes } from './routes/me.js';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ProblemSchema);
+  jsonBodies(app);
 
   // Hooks every request runs are plain callbacks: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {

@@ -100,7 +100,9 @@ export function toProblem(error: unknown, instance: string): Problem {
   const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
   switch (e?.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem(400, 'the content type is not supported: send application/json', instance, { code: 'REQUEST.CONTENT_TYPE' });
+      return problem(415, 'the content type is not supported: send application/json (on PATCH also application/merge-patch+json)', instance, {
+        code: 'REQUEST.CONTENT_TYPE',
+      });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'the request body is too large', instance, { code: 'REQUEST.TOO_LARGE' });
     case 'REQUEST.RATE_LIMITED': // thrown by the rate limiter (plugins/limits.ts), retry-after already set

@@ -49,7 +49,7 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Create an advertiser (admin)', headers: IdempotencyHeaders, body: NewAdvertiser,
-        response: { 201: Advertiser, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        response: { 201: Advertiser, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -67,7 +67,7 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Change an advertiser (admin)', params: IdParams, headers: IfMatchHeaders, body: AdvertiserPatchBody,
-        response: { 200: Advertiser, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        response: { 200: Advertiser, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -84,7 +84,7 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete an advertiser (admin; soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
       },
     },
     async (request, reply) => {

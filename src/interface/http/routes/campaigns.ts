@@ -52,7 +52,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Create a campaign (advertiser, admin)', headers: IdempotencyHeaders, body: NewCampaign,
-        response: { 201: Campaign, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        response: { 201: Campaign, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -70,7 +70,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Change a campaign', params: IdParams, headers: IfMatchHeaders, body: CampaignPatchBody,
-        response: { 200: Campaign, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        response: { 200: Campaign, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -87,7 +87,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a campaign (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
       },
     },
     async (request, reply) => {

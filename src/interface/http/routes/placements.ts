@@ -61,7 +61,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Create a placement (creator, admin): seconds, or timecodes + fps', headers: IdempotencyHeaders, body: NewPlacement,
-        response: { 201: Placement, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        response: { 201: Placement, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -79,7 +79,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Change a placement', params: IdParams, headers: IfMatchHeaders, body: PlacementPatchBody,
-        response: { 200: Placement, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        response: { 200: Placement, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -96,7 +96,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a placement (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -49,7 +49,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Create a product (advertiser, admin)', headers: IdempotencyHeaders, body: NewProduct,
-        response: { 201: Product, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        response: { 201: Product, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -67,7 +67,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Change a product', params: IdParams, headers: IfMatchHeaders, body: ProductPatchBody,
-        response: { 200: Product, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        response: { 200: Product, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -84,7 +84,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a product (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
       },
     },
     async (request, reply) => {

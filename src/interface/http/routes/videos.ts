@@ -68,7 +68,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Register a video (creator, admin); the caller owns it', headers: IdempotencyHeaders, body: NewVideo,
-        response: { 201: Video, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        response: { 201: Video, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -86,7 +86,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       preValidation: rejectNulCharacters,
       schema: {
         tags, security, summary: 'Change a video', params: IdParams, headers: IfMatchHeaders, body: VideoPatchBody,
-        response: { 200: Video, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        response: { 200: Video, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -103,7 +103,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a video (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
       },
     },
     async (request, reply) => {
