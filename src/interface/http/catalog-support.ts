@@ -7,10 +7,11 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import type { CatalogCommand, CatalogDeps } from '../../application/catalog/access.js';
+import { ANY_VERSION, type ExpectedVersion } from '../../application/catalog/shared.js';
 import { DomainError, type FieldError } from '../../domain/errors.js';
 import type { Page } from '../../infrastructure/db/repositories/keyset-page.js';
 import { actorOf } from './auth/authenticate.js';
-import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, RequestProblem } from './problem.js';
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
@@ -27,7 +28,9 @@ export const ListOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) }, { additionalProperties: false });
 
 export const IfMatchHeaders = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'The `ETag` you read: `"<version>"` (required)' })),
+  'if-match': Type.Optional(
+    Type.String({ description: 'Required: the `ETag` you read, quoted (`"3"`), or `*` for whatever version is current', examples: ['"3"'] }),
+  ),
 });
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -69,19 +72,39 @@ export function setEtag(reply: FastifyReply, version: number): void {
   reply.header('etag', `"${version}"`);
 }
 
+/** One entity-tag (RFC 9110 §8.8.3): optionally weak, then quoted visible characters. */
+const ENTITY_TAG = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
+/** One of our ETags: the version in quotes (a weak form is taken as the same). */
+const VERSION_TAG = /^(?:W\/)?"(\d{1,9})"$/;
+const NOT_OURS = -1;
+
+function malformedIfMatch(header: string): RequestProblem {
+  const version = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header)?.[1] ?? '3';
+  return new RequestProblem(
+    400,
+    'REQUEST.IF_MATCH_MALFORMED',
+    `If-Match must be one ETag as you read it, in double quotes, such as \`If-Match: "${version}"\` (or \`If-Match: *\` for any version)`,
+    [{ path: '/headers/if-match', message: 'is not a quoted ETag' }],
+  );
+}
+
 /**
- * The version named by `If-Match`. Missing → 428 (before anything is read, so it
- * tells nothing about the row). A value that is not one of our ETags can never
- * match: it becomes -1, and the use case answers 412 (or 404 for a row the
- * caller may not see).
+ * The version named by `If-Match`: `*` for any, or one ETag. Missing → 428 (before
+ * anything is read, so it tells nothing about the row). A malformed header (an
+ * unquoted version, a list) → 400 saying how to send it. A well-formed ETag that is
+ * not one of ours can never match: it becomes -1, and the use case answers 412 (or
+ * 404 for a row the caller may not see).
  */
-export function expectedVersion(request: FastifyRequest): number {
+export function expectedVersion(request: FastifyRequest): ExpectedVersion {
   const header = request.headers['if-match'];
   if (header === undefined || header === '') {
     throw new DomainError('precondition_required', 'REQUEST.IF_MATCH_REQUIRED', 'send `If-Match: "<version>"` with the ETag you read');
   }
-  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(String(header));
-  return match ? Number(match[1]) : -1;
+  const value = String(header).trim();
+  if (value === ANY_VERSION) return ANY_VERSION;
+  if (!ENTITY_TAG.test(value)) throw malformedIfMatch(value);
+  const version = VERSION_TAG.exec(value)?.[1];
+  return version === undefined ? NOT_OURS : Number(version);
 }
 
 export function pageJson<T, J>(page: Page<T>, toJson: (item: T) => J): { items: J[]; next_cursor: string | null } {

@@ -54,6 +54,19 @@ export function problem(
   };
 }
 
+/** A request refused by HTTP rules rather than domain rules (a malformed header): its own status and code. */
+export class RequestProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(detail);
+    this.name = 'RequestProblem';
+  }
+}
+
 interface ValidationIssue {
   instancePath?: string;
   keyword?: string;
@@ -88,6 +101,7 @@ export function toProblem(error: unknown, instance: string): Problem {
   if (domain) {
     return problem(STATUS_OF[domain.kind], domain.message, instance, { code: domain.code, errors: domain.errors });
   }
+  if (error instanceof RequestProblem) return problem(error.status, error.message, instance, { code: error.code, errors: error.errors });
   const e = error as FastifyLikeError;
   if (e && Array.isArray(e.validation)) {
     const where = e.validationContext ?? 'request';
