@@ -18,6 +18,7 @@ import type { DevIssuer } from '../../infrastructure/auth/dev-issuer.js';
 import { limits } from './plugins/limits.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { jsonBodies } from './json-bodies.js';
+import { buildValidator } from './validation.js';
 import { openRateLimitRedis } from '../../infrastructure/rate-limit/redis-counter-connection.js';
 import { devIssuerRoutes } from './routes/dev-issuer.js';
 import { meRoutes } from './routes/me.js';
@@ -87,7 +88,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     frameworkErrors: (error, request, reply) => {
       (reply as FastifyReply).code(400).type(PROBLEM_CONTENT_TYPE).send(problem(400, 'the URL is malformed', request.url, { code: 'REQUEST.MALFORMED_URL' }));
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // Bodies are validated as sent, path and query values coerced (validation.ts).
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ProblemSchema);
