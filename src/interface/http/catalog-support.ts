@@ -12,8 +12,9 @@ import { DomainError, type FieldError } from '../../domain/errors.js';
 import type { Page } from '../../infrastructure/db/repositories/keyset-page.js';
 import { actorOf } from './auth/authenticate.js';
 import { PROBLEM_CONTENT_TYPE, RequestProblem } from './problem.js';
+import { EXPECTED } from './validation.js';
 
-export const Uuid = Type.String({ format: 'uuid' });
+export const Uuid = Type.String({ format: 'uuid', [EXPECTED]: 'a UUID such as "0b9f3c1e-6a4d-4f2b-9c8e-2d7a5b1f4e60"' });
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -8,6 +8,7 @@ import { Type, type Static } from 'typebox';
 import { DomainError, type ErrorKind, type FieldError } from '../../domain/errors.js';
 import { isConnectionFault, unavailable } from '../../infrastructure/db/connection-faults.js';
 import { translateDatabaseError } from '../../infrastructure/db/errors.js';
+import { fieldErrors, type ValidationIssue } from './validation-messages.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -67,13 +68,6 @@ export class RequestProblem extends Error {
   }
 }
 
-interface ValidationIssue {
-  instancePath?: string;
-  keyword?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
 interface FastifyLikeError {
   statusCode?: number;
   code?: string;
@@ -82,18 +76,9 @@ interface FastifyLikeError {
   validationContext?: string;
 }
 
-function validationErrors(issues: ValidationIssue[]): FieldError[] {
-  return issues.map((issue) => {
-    const base = issue.instancePath ?? '';
-    if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
-      return { path: `${base}/${issue.params.additionalProperty}`, message: 'is not allowed' };
-    }
-    if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
-      return { path: `${base}/${issue.params.missingProperty}`, message: 'is required' };
-    }
-    return { path: base || '/', message: issue.message ?? 'is invalid' };
-  });
-}
+/** Where in the request an invalid field is: body fields by their own path, the others under their part. */
+const PART: Record<string, string> = { body: '', querystring: '/query', params: '/params', headers: '/headers' };
+const PART_NAME: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'headers' };
 
 /** The status and problem for any error thrown while handling `instance`. */
 export function toProblem(error: unknown, instance: string): Problem {
@@ -104,11 +89,12 @@ export function toProblem(error: unknown, instance: string): Problem {
   if (error instanceof RequestProblem) return problem(error.status, error.message, instance, { code: error.code, errors: error.errors });
   const e = error as FastifyLikeError;
   if (e && Array.isArray(e.validation)) {
-    const where = e.validationContext ?? 'request';
-    const status = where === 'body' ? 422 : 400;
-    return problem(status, `the ${where} is invalid`, instance, {
+    // Every invalid field answers 422, wherever it is (body, path, query or header).
+    const where = e.validationContext ?? 'body';
+    const prefix = PART[where] ?? `/${where}`;
+    return problem(422, `the ${PART_NAME[where] ?? where} is invalid`, instance, {
       code: 'REQUEST.INVALID',
-      errors: validationErrors(e.validation).map((x) => (where === 'body' ? x : { ...x, path: `/${where}${x.path === '/' ? '' : x.path}` })),
+      errors: fieldErrors(e.validation).map((x) => ({ ...x, path: prefix === '' ? x.path : `${prefix}${x.path === '/' ? '' : x.path}` })),
     });
   }
   const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;

@@ -21,7 +21,28 @@ async function newProduct(): Promise<{ id: string; version: number }> {
   return res.json();
 }
 
+/** The field errors of a 422 problem, as `path: message`. */
+function fieldErrors(res: { statusCode: number; json(): { errors?: { path: string; message: string }[] } }): string[] {
+  expect(res.statusCode).toBe(422);
+  return (res.json().errors ?? []).map((e) => `${e.path}: ${e.message}`);
+}
+
 describe(`request validation on ${engine}`, () => {
+  it('refuses money sent as a JSON number, with the hint to send a decimal string', async () => {
+    const res = await h.call('advertiser', { method: 'POST', url: '/v1/campaigns', body: { ...campaign, budget: 1500 } });
+    const errors = fieldErrors(res);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^\/budget: .*decimal string.*"1500\.00"/);
+  });
+
+  it('shows an example, not a regular expression, for a malformed decimal string', async () => {
+    const res = await h.call('advertiser', { method: 'POST', url: '/v1/campaigns', body: { ...campaign, budget: '12.345', currency: 'euro' } });
+    const errors = fieldErrors(res);
+    expect(errors).toEqual([expect.stringMatching(/^\/budget: .*"1500\.00"/), expect.stringMatching(/^\/currency: .*"EUR"/)]);
+    expect(res.body).not.toContain('\\d');
+    expect(res.body).not.toContain('^');
+  });
+
   it('takes JSON types as sent: a boolean, a number or a string of the wrong type is refused, never converted', async () => {
     const product = await newProduct();
     const cases: [string, unknown, string][] = [
@@ -39,5 +60,40 @@ describe(`request validation on ${engine}`, () => {
     }
     const patched = await h.call('advertiser', { method: 'PATCH', url: `/v1/products/${product.id}`, headers: { 'if-match': '*' }, body: { name: 12345 } });
     expect(patched.statusCode).toBe(422);
+  });
+
+  it('reports every invalid field of a body, and lists the allowed values of an enum', async () => {
+    const res = await h.call('advertiser', {
+      method: 'POST', url: '/v1/campaigns',
+      body: { name: '', budget: 'lots', status: 'running', start_date: '2026-13-01', end_date: '2026-12-31', pricing: { model: 'cpa', rate: '1' }, colour: 'red' },
+    });
+    const errors = fieldErrors(res);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/name: /),
+        expect.stringMatching(/^\/budget: /),
+        '/status: must be one of "draft", "active", "paused", "completed"',
+        expect.stringMatching(/^\/start_date: /),
+        '/pricing/model: must be one of "cpm", "cpc", "flat"',
+        '/colour: is not allowed',
+      ]),
+    );
+    expect(errors).toHaveLength(6);
+  });
+
+  it('answers invalid path, query and body fields with the same status, 422, each field named', async () => {
+    const path = await h.call('advertiser', { url: '/v1/campaigns/not-a-uuid' });
+    expect(fieldErrors(path)).toEqual([expect.stringMatching(/^\/params\/id: /)]);
+    const query = await h.call('advertiser', { url: '/v1/campaigns?limit=0&status=running&colour=red' });
+    expect(fieldErrors(query)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/query\/limit: /),
+        '/query/status: must be one of "draft", "active", "paused", "completed"',
+        '/query/colour: is not allowed',
+      ]),
+    );
+    expect(fieldErrors(query)).toHaveLength(3);
+    const body = await h.call('advertiser', { method: 'POST', url: '/v1/campaigns', body: { ...campaign, name: '' } });
+    expect(fieldErrors(body)).toEqual([expect.stringMatching(/^\/name: /)]);
   });
 });

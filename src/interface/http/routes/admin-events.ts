@@ -18,7 +18,7 @@ import { actorOf } from '../auth/authenticate.js';
 
 const Problem = { $ref: 'Problem#' } as const;
 const Timestamp = Type.String({ format: 'date-time' });
-const Status = Type.Union([Type.Literal('pending'), Type.Literal('replayed'), Type.Literal('discarded')]);
+const Status = Type.Enum(['pending', 'replayed', 'discarded']);
 
 const DeadLetterSummary = Type.Object({
   id: Type.String({ format: 'uuid' }),

@@ -33,7 +33,7 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
     '/v1/advertisers/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read an advertiser', params: IdParams, response: { 200: Advertiser, ...problems(400, 401, 404, 429) } },
+      schema: { tags, security, summary: 'Read an advertiser', params: IdParams, response: { 200: Advertiser, ...problems(400, 401, 404, 422, 429) } },
     },
     async (request, reply) => {
       const row = await advertisers.getAdvertiser(deps, actorOf(request), request.params.id);
@@ -84,7 +84,7 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete an advertiser (admin; soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -36,7 +36,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
     '/v1/campaigns/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a campaign', params: IdParams, response: { 200: Campaign, ...problems(400, 401, 404, 429) } },
+      schema: { tags, security, summary: 'Read a campaign', params: IdParams, response: { 200: Campaign, ...problems(400, 401, 404, 422, 429) } },
     },
     async (request, reply) => {
       const row = await campaigns.getCampaign(deps, actorOf(request), request.params.id);
@@ -87,7 +87,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a campaign (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -39,7 +39,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
     '/v1/placements/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a placement', params: IdParams, response: { 200: Placement, ...problems(400, 401, 404, 429) } },
+      schema: { tags, security, summary: 'Read a placement', params: IdParams, response: { 200: Placement, ...problems(400, 401, 404, 422, 429) } },
     },
     async (request, reply) => {
       const row = await placements.getPlacement(deps, actorOf(request), request.params.id);
@@ -96,7 +96,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a placement (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -33,7 +33,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
     '/v1/products/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a product', params: IdParams, response: { 200: Product, ...problems(400, 401, 404, 429) } },
+      schema: { tags, security, summary: 'Read a product', params: IdParams, response: { 200: Product, ...problems(400, 401, 404, 422, 429) } },
     },
     async (request, reply) => {
       const row = await products.getProduct(deps, actorOf(request), request.params.id);
@@ -84,7 +84,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a product (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -35,7 +35,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
     '/v1/videos/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a video', params: IdParams, response: { 200: Video, ...problems(400, 401, 404, 429) } },
+      schema: { tags, security, summary: 'Read a video', params: IdParams, response: { 200: Video, ...problems(400, 401, 404, 422, 429) } },
     },
     async (request, reply) => {
       const row = await videos.getVideo(deps, actorOf(request), request.params.id);
@@ -103,7 +103,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'Delete a video (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 428, 429) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
