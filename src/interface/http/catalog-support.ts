@@ -39,6 +39,17 @@ export const IdempotencyHeaders = Type.Object({
   ),
 });
 
+/** What every catalog operation of a kind does, for the end of its OpenAPI description. */
+export const Conventions = {
+  list: 'One page at a time, oldest first: send `next_cursor` back as `cursor` until it is null (`limit` up to 200, default 50).',
+  read: 'The `ETag` header carries its version: send it back as `If-Match` to change or delete it. 404 also for a row you may not see.',
+  create: 'Answers 201 with `Location` and `ETag`. With `Idempotency-Key`, a retry replays the first response: nothing is created twice.',
+  change:
+    'Changes only the fields sent (`application/json` or `application/merge-patch+json`). Needs `If-Match` with the ETag you read ' +
+    '(or `*`): 428 without it, 412 when the row changed since, and then nothing changes.',
+  remove: 'A soft delete: the row vanishes from reads and lists. Needs `If-Match` with the ETag you read (or `*`); 412 when it changed since.',
+} as const;
+
 /** `{ 401: Problem, … }` for a route's error statuses, documented as `application/problem+json`. */
 export function problems(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: { $ref: string } }> }> {
   return Object.fromEntries(
