@@ -90,7 +90,7 @@ describe(`admin event operations over HTTP (${engine})`, () => {
     expect(detail.statusCode).toBe(200);
     expect(detail.json()).toMatchObject({ id: one.id, status: 'pending', attempts: 1, error: 'Error: not today', event: { id: first!.id } });
     expect((await app.inject({ url: `/v1/admin/dead-letters/${randomUUID()}`, headers: auth(adminToken) })).statusCode).toBe(404);
-    expect((await app.inject({ url: '/v1/admin/dead-letters/not-a-uuid', headers: auth(adminToken) })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/v1/admin/dead-letters/not-a-uuid', headers: auth(adminToken) })).statusCode).toBe(422);
 
     healthy = true;
     const replay = await app.inject({ method: 'POST', url: `/v1/admin/dead-letters/${one.id}/replay`, headers: auth(adminToken) });
@@ -127,7 +127,7 @@ describe(`admin event operations over HTTP (${engine})`, () => {
     await db.transaction().execute((tx) => insertEvents(tx, events));
     expect((await app.inject({ url: `/v1/admin/events?aggregate_id=${subject}`, headers: auth(creatorToken) })).statusCode).toBe(403);
     const missing = await app.inject({ url: '/v1/admin/events', headers: auth(adminToken) });
-    expect(missing.statusCode).toBe(400);
+    expect(missing.statusCode).toBe(422);
     const res = await app.inject({ url: `/v1/admin/events?aggregate_id=${subject}&limit=2`, headers: auth(adminToken) });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ items: { position: number; event: { id: string; subject: string; correlationid: string } }[]; next_cursor: string }>();

@@ -46,14 +46,14 @@ describe(`HTTP basics on ${engine}`, () => {
     expect(res.json()).toMatchObject({ status: 404, title: 'Not Found', instance: '/v1/nothing-here?x=1', code: 'ROUTE.NOT_FOUND' });
   });
 
-  it('answers malformed JSON and unsupported content types with a 400 problem', async () => {
+  it('answers malformed JSON with a 400 problem and unsupported content types with a 415 problem', async () => {
     const bad = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(bad.json()).toMatchObject({ status: 400, code: 'REQUEST.MALFORMED_JSON' });
     const xml = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
-    expect(xml.statusCode).toBe(400);
-    expect(xml.json()).toMatchObject({ status: 400, code: 'REQUEST.CONTENT_TYPE' });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.json()).toMatchObject({ status: 415, code: 'REQUEST.CONTENT_TYPE' });
   });
 
   it('reports not ready, without leaking details, when the database is gone', async () => {

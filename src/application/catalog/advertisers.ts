@@ -12,7 +12,7 @@ import type { Page, PageRequest } from '../../infrastructure/db/repositories/key
 import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastructure/db/repositories/versioned-rows.js';
 import type { Actor } from '../actor.js';
 import { advertiserScope, assertAccess, forbidden, isAdmin, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
+import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from './shared.js';
 
 export type AdvertiserStatus = AdvertiserRow['status'];
 
@@ -63,32 +63,32 @@ export async function createAdvertiser({ db, context }: CatalogCommand, input: N
 export async function updateAdvertiser(
   { db, context }: CatalogCommand,
   id: string,
-  expectedVersion: number,
+  expectedVersion: ExpectedVersion,
   patch: AdvertiserPatch,
 ): Promise<AdvertiserRow> {
   return transact(db, async (tx) => {
     const current = await findLive(tx, 'advertisers', id);
     assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'change');
-    assertVersion('advertiser', id, current!.version, expectedVersion);
+    const version = matchVersion('advertiser', id, current!.version, expectedVersion);
     assertSomethingToChange(patch);
-    const row = await updateVersioned(tx, 'advertisers', id, expectedVersion, sentFields(patch));
+    const row = await updateVersioned(tx, 'advertisers', id, version, sentFields(patch));
     await appendEvents(tx, context, [
       {
         type: EventTypes.advertiserUpdated,
         subject: id,
-        data: { advertiser_id: id, changes: sentFields(patch), previous_version: expectedVersion, new_version: row.version },
+        data: { advertiser_id: id, changes: sentFields(patch), previous_version: version, new_version: row.version },
       },
     ]);
     return row;
   });
 }
 
-export async function deleteAdvertiser({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+export async function deleteAdvertiser({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await findLive(tx, 'advertisers', id);
     assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'delete');
-    assertVersion('advertiser', id, current!.version, expectedVersion);
-    const row = await softDeleteVersioned(tx, 'advertisers', id, expectedVersion);
+    const version = matchVersion('advertiser', id, current!.version, expectedVersion);
+    const row = await softDeleteVersioned(tx, 'advertisers', id, version);
     await appendEvents(tx, context, [{ type: EventTypes.advertiserDeleted, subject: id, data: { advertiser_id: id, version: row.version } }]);
   });
 }

@@ -21,7 +21,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import type { CampaignsTable } from '../../infrastructure/db/schema.js';
 import type { Actor } from '../actor.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
+import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from './shared.js';
 
 export type CampaignStatus = CampaignRecord['status'];
 
@@ -171,34 +171,34 @@ function columnsOf(patch: CampaignPatch): Updateable<CampaignsTable> {
   };
 }
 
-export async function updateCampaign({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: CampaignPatch): Promise<Campaign> {
+export async function updateCampaign({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: CampaignPatch): Promise<Campaign> {
   return transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'change');
-    assertVersion('campaign', id, current.row.version, expectedVersion);
+    const version = matchVersion('campaign', id, current.row.version, expectedVersion);
     assertSomethingToChange(patch);
     checkDates(patch.start_date ?? current.row.start_date, patch.end_date ?? current.row.end_date);
     const productIds = patch.product_ids ? [...new Set(patch.product_ids)] : current.productIds;
     await checkProducts(tx, current.row.advertiser_id, patch.product_ids, productIds, patch.status ?? current.row.status);
     // Changing only the products still bumps the version: the campaign changed.
     const columns = columnsOf(patch);
-    const row = await updateVersioned(tx, 'campaigns', id, expectedVersion, Object.keys(columns).length > 0 ? columns : { name: current.row.name });
+    const row = await updateVersioned(tx, 'campaigns', id, version, Object.keys(columns).length > 0 ? columns : { name: current.row.name });
     if (patch.product_ids) await replaceCampaignProducts(tx, id, productIds);
     await appendEvents(tx, context, [
       {
         type: EventTypes.campaignUpdated,
         subject: id,
-        data: { campaign_id: id, changes: sentFields(patch), previous_version: expectedVersion, new_version: row.version },
+        data: { campaign_id: id, changes: sentFields(patch), previous_version: version, new_version: row.version },
       },
     ]);
     return { row, productIds };
   });
 }
 
-export async function deleteCampaign({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+export async function deleteCampaign({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'delete');
-    assertVersion('campaign', id, current.row.version, expectedVersion);
-    const row = await softDeleteVersioned(tx, 'campaigns', id, expectedVersion);
+    const version = matchVersion('campaign', id, current.row.version, expectedVersion);
+    const row = await softDeleteVersioned(tx, 'campaigns', id, version);
     await appendEvents(tx, context, [{ type: EventTypes.campaignDeleted, subject: id, data: { campaign_id: id, version: row.version } }]);
   });
 }

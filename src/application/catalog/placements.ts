@@ -23,7 +23,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import type { Actor } from '../actor.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
 import { canSeeProduct } from './products.js';
-import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
+import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from './shared.js';
 import { getVideo } from './videos.js';
 
 /** Seconds, or the editor plugin's markers (`timecode_in`/`timecode_out` + `fps`). */
@@ -188,7 +188,7 @@ export async function createPlacement({ db, context }: CatalogCommand, input: Ne
  * transaction is over (committed, or failed at an unknown point), so the caller's
  * next read sees them; other processes learn of them from the database.
  */
-export async function updatePlacement(command: CatalogCommand, id: string, expectedVersion: number, patch: PlacementPatch): Promise<Placement> {
+export async function updatePlacement(command: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: PlacementPatch): Promise<Placement> {
   try {
     return await changePlacement(command, id, expectedVersion, patch);
   } finally {
@@ -196,7 +196,7 @@ export async function updatePlacement(command: CatalogCommand, id: string, expec
   }
 }
 
-export async function deletePlacement(command: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+export async function deletePlacement(command: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   try {
     await removePlacement(command, id, expectedVersion);
   } finally {
@@ -204,27 +204,27 @@ export async function deletePlacement(command: CatalogCommand, id: string, expec
   }
 }
 
-async function changePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: PlacementPatch): Promise<Placement> {
+async function changePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: PlacementPatch): Promise<Placement> {
   const { timecode_in: _in, timecode_out: _out, fps: _fps, start_time: _s, end_time: _e, ...rest } = patch;
   const times = resolveTimes(patch);
   const changes = sentFields({ ...rest, ...times });
   return transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'change');
-    assertVersion('placement', id, current.placement.version, expectedVersion);
+    const version = matchVersion('placement', id, current.placement.version, expectedVersion);
     assertSomethingToChange(changes);
     if (patch.product_id !== undefined) await assertUsableProduct(tx, context.actor, patch.product_id);
     const startTime = times.start_time ?? current.placement.startTime;
     const endTime = times.end_time ?? current.placement.endTime;
     const position = patch.position === undefined ? current.placement.position : patch.position;
     assertValidPlacement({ startTime, endTime, position }, current.videoDuration);
-    const row = toPlacement(await updateVersioned(tx, 'placements', id, expectedVersion, changes));
+    const row = toPlacement(await updateVersioned(tx, 'placements', id, version, changes));
     await appendEvents(tx, context, [
       {
         type: EventTypes.placementUpdated,
         version: 2,
         subject: id,
         data: {
-          placement_id: id, video_id: row.videoId, changes, previous_version: expectedVersion, new_version: row.version,
+          placement_id: id, video_id: row.videoId, changes, previous_version: version, new_version: row.version,
           time_range: { start_time: row.startTime, end_time: row.endTime },
         },
       },
@@ -233,11 +233,11 @@ async function changePlacement({ db, context }: CatalogCommand, id: string, expe
   });
 }
 
-async function removePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+async function removePlacement({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await loadVisible(tx, context.actor, id, 'delete');
-    assertVersion('placement', id, current.placement.version, expectedVersion);
-    const row = toPlacement(await softDeleteVersioned(tx, 'placements', id, expectedVersion));
+    const version = matchVersion('placement', id, current.placement.version, expectedVersion);
+    const row = toPlacement(await softDeleteVersioned(tx, 'placements', id, version));
     await appendEvents(tx, context, [
       { type: EventTypes.placementDeleted, subject: id, data: { placement_id: id, video_id: row.videoId, version: row.version } },
     ]);

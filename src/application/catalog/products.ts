@@ -15,7 +15,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import type { Actor } from '../actor.js';
 import type { Executor } from '../../infrastructure/db/repositories/placement-repository.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
+import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from './shared.js';
 
 export interface NewProductInput {
   advertiser_id?: string;
@@ -87,32 +87,32 @@ export async function createProduct({ db, context }: CatalogCommand, input: NewP
   });
 }
 
-export async function updateProduct({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: ProductPatch): Promise<ProductRow> {
+export async function updateProduct({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: ProductPatch): Promise<ProductRow> {
   return transact(db, async (tx) => {
     const current = await findLive(tx, 'products', id);
     const visible = current !== undefined && (await canSeeProduct(tx, context.actor, current));
     assertAccess(visible, visible && canWrite(context.actor, current!), 'product', id, 'change');
-    assertVersion('product', id, current!.version, expectedVersion);
+    const version = matchVersion('product', id, current!.version, expectedVersion);
     assertSomethingToChange(patch);
-    const row = await updateVersioned(tx, 'products', id, expectedVersion, sentFields(patch));
+    const row = await updateVersioned(tx, 'products', id, version, sentFields(patch));
     await appendEvents(tx, context, [
       {
         type: EventTypes.productUpdated,
         subject: id,
-        data: { product_id: id, changes: sentFields(patch), previous_version: expectedVersion, new_version: row.version },
+        data: { product_id: id, changes: sentFields(patch), previous_version: version, new_version: row.version },
       },
     ]);
     return row;
   });
 }
 
-export async function deleteProduct({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+export async function deleteProduct({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await findLive(tx, 'products', id);
     const visible = current !== undefined && (await canSeeProduct(tx, context.actor, current));
     assertAccess(visible, visible && canWrite(context.actor, current!), 'product', id, 'delete');
-    assertVersion('product', id, current!.version, expectedVersion);
-    const row = await softDeleteVersioned(tx, 'products', id, expectedVersion);
+    const version = matchVersion('product', id, current!.version, expectedVersion);
+    const row = await softDeleteVersioned(tx, 'products', id, version);
     await appendEvents(tx, context, [{ type: EventTypes.productDeleted, subject: id, data: { product_id: id, version: row.version } }]);
   });
 }

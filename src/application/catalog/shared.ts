@@ -13,9 +13,18 @@ export function transact<T>(db: Kysely<Database>, fn: (tx: Kysely<Database>) => 
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
-/** Fails early (nothing changes) when the caller's `If-Match` version is not the row's. */
-export function assertVersion(resource: string, id: string, current: number, expected: number): void {
-  if (current !== expected) throw versionMismatch(resource, id, current, expected);
+/** `If-Match: *`: whatever version the row is at. */
+export const ANY_VERSION = '*';
+/** The version a change is conditional on: the one the caller read, or any. */
+export type ExpectedVersion = number | typeof ANY_VERSION;
+
+/**
+ * The version the change applies at: the row's, when the caller's `If-Match` names
+ * it or is `*`. Fails early (nothing changes) otherwise.
+ */
+export function matchVersion(resource: string, id: string, current: number, expected: ExpectedVersion): number {
+  if (expected !== ANY_VERSION && current !== expected) throw versionMismatch(resource, id, current, expected);
+  return current;
 }
 
 /** Only the fields the caller actually sent, for `changes` in update events. */

@@ -10,7 +10,7 @@ import { findLive, softDeleteVersioned, updateVersioned } from '../../infrastruc
 import { insertVideo, listVideos as listRows, type VideoRow } from '../../infrastructure/db/repositories/video-repository.js';
 import type { Actor } from '../actor.js';
 import { assertAccess, forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './access.js';
-import { assertSomethingToChange, assertVersion, sentFields, transact } from './shared.js';
+import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from './shared.js';
 
 export type VideoStatus = VideoRow['status'];
 
@@ -63,30 +63,30 @@ export async function createVideo({ db, context }: CatalogCommand, input: NewVid
   });
 }
 
-export async function updateVideo({ db, context }: CatalogCommand, id: string, expectedVersion: number, patch: VideoPatch): Promise<VideoRow> {
+export async function updateVideo({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: VideoPatch): Promise<VideoRow> {
   return transact(db, async (tx) => {
     const current = await findLive(tx, 'videos', id);
     assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'change');
-    assertVersion('video', id, current!.version, expectedVersion);
+    const version = matchVersion('video', id, current!.version, expectedVersion);
     assertSomethingToChange(patch);
-    const row = await updateVersioned(tx, 'videos', id, expectedVersion, sentFields(patch));
+    const row = await updateVersioned(tx, 'videos', id, version, sentFields(patch));
     await appendEvents(tx, context, [
       {
         type: EventTypes.videoUpdated,
         subject: id,
-        data: { video_id: id, changes: sentFields(patch), previous_version: expectedVersion, new_version: row.version },
+        data: { video_id: id, changes: sentFields(patch), previous_version: version, new_version: row.version },
       },
     ]);
     return row;
   });
 }
 
-export async function deleteVideo({ db, context }: CatalogCommand, id: string, expectedVersion: number): Promise<void> {
+export async function deleteVideo({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await findLive(tx, 'videos', id);
     assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'delete');
-    assertVersion('video', id, current!.version, expectedVersion);
-    const row = await softDeleteVersioned(tx, 'videos', id, expectedVersion);
+    const version = matchVersion('video', id, current!.version, expectedVersion);
+    const row = await softDeleteVersioned(tx, 'videos', id, version);
     await appendEvents(tx, context, [{ type: EventTypes.videoDeleted, subject: id, data: { video_id: id, version: row.version } }]);
   });
 }

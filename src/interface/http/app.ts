@@ -12,10 +12,13 @@ import type { DatabaseHandle } from '../../infrastructure/db/connect.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../infrastructure/db/connection-faults.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problem, toProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
-import { authentication } from './auth/authenticate.js';
+import { authentication, bearerChallenge } from './auth/authenticate.js';
 import type { TokenVerifier } from '../../infrastructure/auth/jwt-verifier.js';
 import type { DevIssuer } from '../../infrastructure/auth/dev-issuer.js';
 import { limits } from './plugins/limits.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+import { jsonBodies } from './json-bodies.js';
+import { buildValidator } from './validation.js';
 import { openRateLimitRedis } from '../../infrastructure/rate-limit/redis-counter-connection.js';
 import { devIssuerRoutes } from './routes/dev-issuer.js';
 import { meRoutes } from './routes/me.js';
@@ -86,10 +89,12 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     frameworkErrors: (error, request, reply) => {
       (reply as FastifyReply).code(400).type(PROBLEM_CONTENT_TYPE).send(problem(400, 'the URL is malformed', request.url, { code: 'REQUEST.MALFORMED_URL' }));
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // Bodies are validated as sent, path and query values coerced (validation.ts).
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ProblemSchema);
+  jsonBodies(app);
 
   // Hooks every request runs are plain callbacks: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
@@ -102,17 +107,24 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, body.detail ?? body.title);
     if (body.code === 'DEPENDENCY.UNAVAILABLE') reply.header('retry-after', UNAVAILABLE_RETRY_AFTER_SECONDS);
+    if (body.status === 401) reply.header('www-authenticate', bearerChallenge(body.code, body.detail));
     return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(problem(404, `no route for ${request.method} ${request.url.split('?')[0]}`, request.url, { code: 'ROUTE.NOT_FOUND' })),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // A known path asked with another method: 405 naming the methods it answers (RFC 9110).
+    const allow = app.allowedMethods(path).join(', ');
+    if (allow !== '') {
+      const detail = `${request.method} is not supported on ${path}: use ${allow}`;
+      return reply.code(405).header('allow', allow).type(PROBLEM_CONTENT_TYPE).send(problem(405, detail, request.url, { code: 'ROUTE.METHOD_NOT_ALLOWED' }));
+    }
+    const detail = `no route for ${request.method} ${path}`;
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem(404, detail, request.url, { code: 'ROUTE.NOT_FOUND' }));
+  });
 
   await app.register(authentication, { verifyToken: deps.verifyToken });
+  await app.register(methodNotAllowed);
   // Before any route: the rate limit and CORS hooks attach to routes registered after them.
   const { rateLimit, brokers } = deps.config;
   const counterRedis = rateLimit.store === 'redis' && rateLimit.max > 0 ? openRateLimitRedis(brokers.redisUrl, deps.logger) : undefined;

@@ -8,6 +8,17 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+const TAGS = [
+  { name: 'advertisers', description: 'Companies that run campaigns' },
+  { name: 'campaigns', description: "An advertiser's budgets, pricing and dates for its products" },
+  { name: 'products', description: 'What advertisers want placed in videos' },
+  { name: 'videos', description: "Creators' videos" },
+  { name: 'placements', description: 'A product shown in a video over a time range, at a position on screen' },
+  { name: 'auth', description: 'Who the token says you are; the development issuer' },
+  { name: 'operations', description: 'Health and metrics, for load balancers and scrapers' },
+  { name: 'admin', description: 'Dead letters and the event log (admin role)' },
+];
+
 export const openApi = fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
@@ -17,9 +28,13 @@ export const openApi = fp(
           title: 'Nedlia API',
           version: '1.0.0',
           description:
-            'Product placement for video. Errors are RFC 9457 problem details (`application/problem+json`). ' +
-            'Versioned resources return `ETag`; PATCH and DELETE need `If-Match`. POST accepts `Idempotency-Key`.',
+            'Product placement for video. Bodies are JSON (`application/json`; PATCH also `application/merge-patch+json`; ' +
+            'another content type is 415). Errors are RFC 9457 problem details (`application/problem+json`); invalid fields ' +
+            '(body, path or query) are 422 with every one listed in `errors`. Versioned resources return `ETag`; PATCH and ' +
+            'DELETE need `If-Match` (`"<version>"` or `*`). POST accepts `Idempotency-Key`. A 401 carries `WWW-Authenticate: Bearer`.',
         },
+        // The docs UI shows tags in this order: the resources first, then auth and operations, admin last.
+        tags: TAGS,
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
       // Shared schemas keep their own names (`Problem`) in components.

@@ -8,6 +8,7 @@ import { Type, type Static } from 'typebox';
 import { DomainError, type ErrorKind, type FieldError } from '../../domain/errors.js';
 import { isConnectionFault, unavailable } from '../../infrastructure/db/connection-faults.js';
 import { translateDatabaseError } from '../../infrastructure/db/errors.js';
+import { fieldErrors, type ValidationIssue } from './validation-messages.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -54,11 +55,17 @@ export function problem(
   };
 }
 
-interface ValidationIssue {
-  instancePath?: string;
-  keyword?: string;
-  message?: string;
-  params?: Record<string, unknown>;
+/** A request refused by HTTP rules rather than domain rules (a malformed header): its own status and code. */
+export class RequestProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(detail);
+    this.name = 'RequestProblem';
+  }
 }
 
 interface FastifyLikeError {
@@ -69,18 +76,9 @@ interface FastifyLikeError {
   validationContext?: string;
 }
 
-function validationErrors(issues: ValidationIssue[]): FieldError[] {
-  return issues.map((issue) => {
-    const base = issue.instancePath ?? '';
-    if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
-      return { path: `${base}/${issue.params.additionalProperty}`, message: 'is not allowed' };
-    }
-    if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
-      return { path: `${base}/${issue.params.missingProperty}`, message: 'is required' };
-    }
-    return { path: base || '/', message: issue.message ?? 'is invalid' };
-  });
-}
+/** Where in the request an invalid field is: body fields by their own path, the others under their part. */
+const PART: Record<string, string> = { body: '', querystring: '/query', params: '/params', headers: '/headers' };
+const PART_NAME: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'headers' };
 
 /** The status and problem for any error thrown while handling `instance`. */
 export function toProblem(error: unknown, instance: string): Problem {
@@ -88,19 +86,23 @@ export function toProblem(error: unknown, instance: string): Problem {
   if (domain) {
     return problem(STATUS_OF[domain.kind], domain.message, instance, { code: domain.code, errors: domain.errors });
   }
+  if (error instanceof RequestProblem) return problem(error.status, error.message, instance, { code: error.code, errors: error.errors });
   const e = error as FastifyLikeError;
   if (e && Array.isArray(e.validation)) {
-    const where = e.validationContext ?? 'request';
-    const status = where === 'body' ? 422 : 400;
-    return problem(status, `the ${where} is invalid`, instance, {
+    // Every invalid field answers 422, wherever it is (body, path, query or header).
+    const where = e.validationContext ?? 'body';
+    const prefix = PART[where] ?? `/${where}`;
+    return problem(422, `the ${PART_NAME[where] ?? where} is invalid`, instance, {
       code: 'REQUEST.INVALID',
-      errors: validationErrors(e.validation).map((x) => (where === 'body' ? x : { ...x, path: `/${where}${x.path === '/' ? '' : x.path}` })),
+      errors: fieldErrors(e.validation).map((x) => ({ ...x, path: prefix === '' ? x.path : `${prefix}${x.path === '/' ? '' : x.path}` })),
     });
   }
   const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
   switch (e?.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem(400, 'the content type is not supported: send application/json', instance, { code: 'REQUEST.CONTENT_TYPE' });
+      return problem(415, 'the content type is not supported: send application/json (on PATCH also application/merge-patch+json)', instance, {
+        code: 'REQUEST.CONTENT_TYPE',
+      });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'the request body is too large', instance, { code: 'REQUEST.TOO_LARGE' });
     case 'REQUEST.RATE_LIMITED': // thrown by the rate limiter (plugins/limits.ts), retry-after already set

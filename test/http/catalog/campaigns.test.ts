@@ -38,7 +38,7 @@ describe(`campaigns on ${engine}`, () => {
   it('refuses what breaks the rules, with field paths', async () => {
     const cases: [Record<string, unknown>, number, string][] = [
       [{ ...base, end_date: '2026-01-01' }, 422, '/end_date'],
-      [{ ...base, budget: 1500.5 }, 201, ''], // a JSON number is read as its decimal string
+      [{ ...base, budget: 1500.5 }, 422, '/budget'], // money is a decimal string, never a JSON number
       [{ ...base, budget: '12.345' }, 422, '/budget'],
       [{ ...base, budget: '-1.00' }, 422, '/budget'],
       [{ ...base, spent: '10.00' }, 422, '/spent'],

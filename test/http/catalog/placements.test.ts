@@ -127,7 +127,7 @@ describe(`placements on ${engine}`, () => {
     const bad = await h.call('creator', { url: `/v1/videos/${video.id}/placements?cursor=bm9wZQ` });
     expect(bad.statusCode).toBe(422);
     const tooMany = await h.call('creator', { url: `/v1/placements?limit=201` });
-    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.statusCode).toBe(422);
     expect(isProblem(tooMany)).toBe(true);
   });
 });

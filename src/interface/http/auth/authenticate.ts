@@ -29,6 +29,18 @@ export function missingCredentials(): DomainError {
   return new DomainError('unauthorized', 'AUTH.REQUIRED', 'send `Authorization: Bearer <token>`');
 }
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750): `error="invalid_token"` with
+ * its reason when a token was sent and refused, the bare scheme when none was.
+ */
+export function bearerChallenge(code: string | undefined, detail: string | undefined): string {
+  const challenge = 'Bearer realm="nedlia"';
+  if (code !== 'AUTH.INVALID_TOKEN') return challenge;
+  // error_description allows printable ASCII except `"` and `\`.
+  const description = (detail ?? 'the token is invalid').replace(/[^\x20-\x7e]|["\\]/g, "'");
+  return `${challenge}, error="invalid_token", error_description="${description}"`;
+}
+
 /** The authenticated actor of a request that passed `app.authenticate`. */
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) throw missingCredentials();

@@ -18,7 +18,7 @@ import { actorOf } from '../auth/authenticate.js';
 
 const Problem = { $ref: 'Problem#' } as const;
 const Timestamp = Type.String({ format: 'date-time' });
-const Status = Type.Union([Type.Literal('pending'), Type.Literal('replayed'), Type.Literal('discarded')]);
+const Status = Type.Enum(['pending', 'replayed', 'discarded']);
 
 const DeadLetterSummary = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -64,7 +64,11 @@ const errors = {
   400: Problem,
   401: Problem,
   403: Problem,
+  422: Problem,
+  429: Problem,
 };
+/** The admin routes need a bearer token of an admin. */
+const security = [{ bearerAuth: [] }];
 
 function summary(row: DeadLetterRow): Static<typeof DeadLetterSummary> {
   return {
@@ -108,9 +112,10 @@ export const adminEventRoutes: FastifyPluginAsyncTypebox<DeadLetterDependencies>
       schema: {
         tags,
         summary: 'Dead letters, newest first',
-        description: 'Events a consumer gave up on. 401 without a valid token, 403 unless admin, 400 for a bad query or cursor.',
+        security,
+        description: 'Events a consumer gave up on after its last attempt, with the error, by `status` or `consumer` if given; page with `next_cursor`. Admins only (403 otherwise); 422 for a bad query or cursor.',
         querystring: ListQuery,
-        response: { 200: Type.Object({ items: Type.Array(DeadLetterSummary), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errors, 422: Problem },
+        response: { 200: Type.Object({ items: Type.Array(DeadLetterSummary), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
       },
     },
     async (request) => {
@@ -133,7 +138,8 @@ export const adminEventRoutes: FastifyPluginAsyncTypebox<DeadLetterDependencies>
       schema: {
         tags,
         summary: 'One dead letter with its event',
-        description: '404 when no dead letter has this id.',
+        security,
+        description: 'A dead letter with the CloudEvent as it was delivered, to decide whether to replay or discard it. Admins only; 404 when no dead letter has this id.',
         params: IdParams,
         response: { 200: DeadLetter, ...errors, 404: Problem },
       },
@@ -147,11 +153,12 @@ export const adminEventRoutes: FastifyPluginAsyncTypebox<DeadLetterDependencies>
       schema: {
         tags,
         summary: 'Publish the event again to its consumers',
+        security,
         description:
           'The consumer gets a fresh set of attempts; consumers that already processed the event skip it (inbox). ' +
           '409 when the dead letter is already replayed or discarded; 503 when the bus cannot take the event (it stays pending).',
         params: IdParams,
-        response: { 200: DeadLetter, ...errors, 404: Problem, 409: Problem, 503: Problem },
+        response: { 200: DeadLetter, ...errors, 404: Problem, 409: Problem, 415: Problem, 503: Problem },
       },
     },
     async (request) => full(await replayDeadLetter(deps, actorOf(request), request.params.id)),
@@ -163,9 +170,10 @@ export const adminEventRoutes: FastifyPluginAsyncTypebox<DeadLetterDependencies>
       schema: {
         tags,
         summary: 'Give up on the event for good',
-        description: '409 when the dead letter is already replayed or discarded.',
+        security,
+        description: 'Marks the dead letter discarded: its event is not delivered to that consumer again. Admins only; 409 when it is already replayed or discarded.',
         params: IdParams,
-        response: { 200: DeadLetter, ...errors, 404: Problem, 409: Problem },
+        response: { 200: DeadLetter, ...errors, 404: Problem, 409: Problem, 415: Problem },
       },
     },
     async (request) => full(await discardDeadLetter(deps, actorOf(request), request.params.id)),
@@ -177,7 +185,8 @@ export const adminEventRoutes: FastifyPluginAsyncTypebox<DeadLetterDependencies>
       schema: {
         tags,
         summary: 'The event log of one aggregate, oldest first',
-        description: 'Every event written for the aggregate (its audit trail), with its log position. 400 without a valid aggregate_id.',
+        security,
+        description: 'Every event written for the aggregate (its audit trail), with its log position; page with `next_cursor`. Admins only; 422 without a valid `aggregate_id`.',
         querystring: EventsQuery,
         response: {
           200: Type.Object({

@@ -5,7 +5,7 @@ import type { CatalogDeps } from '../../../application/catalog/access.js';
 import * as advertisers from '../../../application/catalog/advertisers.js';
 import { actorOf } from '../auth/authenticate.js';
 import {
-  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Conventions, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
 } from '../catalog-support.js';
 import { Advertiser, AdvertiserPatchBody, AdvertiserStatusQuery, NewAdvertiser, advertiserJson } from '../schemas/advertiser.js';
 
@@ -19,6 +19,7 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'List advertisers (an advertiser sees its own)',
+        description: `Advertisers you may see (an admin all, an advertiser its own), by \`status\` if given. ${Conventions.list}`,
         querystring: Type.Object({ ...PageQuery, status: AdvertiserStatusQuery }, { additionalProperties: false }),
         response: { 200: ListOf(Advertiser), ...problems(400, 401, 403, 422, 429) },
       },
@@ -33,7 +34,11 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
     '/v1/advertisers/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read an advertiser', params: IdParams, response: { 200: Advertiser, ...problems(400, 401, 404, 429) } },
+      schema: {
+        tags, security, summary: 'Read an advertiser',
+        description: `One advertiser. ${Conventions.read}`,
+        params: IdParams, response: { 200: Advertiser, ...problems(400, 401, 404, 422, 429) },
+      },
     },
     async (request, reply) => {
       const row = await advertisers.getAdvertiser(deps, actorOf(request), request.params.id);
@@ -48,8 +53,9 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Create an advertiser (admin)', headers: IdempotencyHeaders, body: NewAdvertiser,
-        response: { 201: Advertiser, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        tags, security, summary: 'Create an advertiser (admin)',
+        description: `Registers a company that runs campaigns; admins only. ${Conventions.create}`, headers: IdempotencyHeaders, body: NewAdvertiser,
+        response: { 201: Advertiser, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -66,8 +72,9 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Change an advertiser (admin)', params: IdParams, headers: IfMatchHeaders, body: AdvertiserPatchBody,
-        response: { 200: Advertiser, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        tags, security, summary: 'Change an advertiser (admin)',
+        description: `Renames an advertiser, changes its contact or suspends it; admins only. ${Conventions.change}`, params: IdParams, headers: IfMatchHeaders, body: AdvertiserPatchBody,
+        response: { 200: Advertiser, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -83,8 +90,9 @@ export const advertiserRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (a
     {
       onRequest: app.authenticate,
       schema: {
-        tags, security, summary: 'Delete an advertiser (admin; soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        tags, security, summary: 'Delete an advertiser (admin; soft delete)',
+        description: `Removes an advertiser; admins only. ${Conventions.remove}`, params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

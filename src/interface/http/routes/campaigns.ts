@@ -5,7 +5,7 @@ import type { CatalogDeps } from '../../../application/catalog/access.js';
 import * as campaigns from '../../../application/catalog/campaigns.js';
 import { actorOf } from '../auth/authenticate.js';
 import {
-  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, Conventions, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
 } from '../catalog-support.js';
 import { Campaign, CampaignPatchBody, CampaignStatusQuery, NewCampaign, campaignJson } from '../schemas/campaign.js';
 
@@ -19,6 +19,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'List campaigns (an advertiser sees its own)',
+        description: `Campaigns you may see (an admin all, an advertiser its own), by \`status\`, \`advertiser_id\` or \`product_id\` if given. ${Conventions.list}`,
         querystring: Type.Object(
           { ...PageQuery, status: CampaignStatusQuery, advertiser_id: Type.Optional(Uuid), product_id: Type.Optional(Uuid) },
           { additionalProperties: false },
@@ -36,7 +37,11 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
     '/v1/campaigns/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a campaign', params: IdParams, response: { 200: Campaign, ...problems(400, 401, 404, 429) } },
+      schema: {
+        tags, security, summary: 'Read a campaign',
+        description: `One campaign with its budget, spend, pricing and products. ${Conventions.read}`,
+        params: IdParams, response: { 200: Campaign, ...problems(400, 401, 404, 422, 429) },
+      },
     },
     async (request, reply) => {
       const row = await campaigns.getCampaign(deps, actorOf(request), request.params.id);
@@ -51,8 +56,9 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Create a campaign (advertiser, admin)', headers: IdempotencyHeaders, body: NewCampaign,
-        response: { 201: Campaign, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        tags, security, summary: 'Create a campaign (advertiser, admin)',
+        description: `Starts a campaign for an advertiser's own products; \`end_date\` after \`start_date\`, money as decimal strings, an active campaign needs a product. ${Conventions.create}`, headers: IdempotencyHeaders, body: NewCampaign,
+        response: { 201: Campaign, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -69,8 +75,9 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Change a campaign', params: IdParams, headers: IfMatchHeaders, body: CampaignPatchBody,
-        response: { 200: Campaign, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        tags, security, summary: 'Change a campaign',
+        description: `Changes a campaign's dates, budget (never below \`spent\`: 409), pricing, status or products. ${Conventions.change}`, params: IdParams, headers: IfMatchHeaders, body: CampaignPatchBody,
+        response: { 200: Campaign, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -86,8 +93,9 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app
     {
       onRequest: app.authenticate,
       schema: {
-        tags, security, summary: 'Delete a campaign (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        tags, security, summary: 'Delete a campaign (soft delete)',
+        description: `Removes a campaign; it stops serving. ${Conventions.remove}`, params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -33,7 +33,7 @@ export const devIssuerRoutes: FastifyPluginAsyncTypebox<DevIssuerRouteOptions> =
       schema: {
         tags: ['auth'],
         summary: 'Public keys of the development token issuer',
-        description: `Verifies tokens with \`iss\` = \`${devIssuer.issuer}\` and \`aud\` = \`${devIssuer.audience}\` (minted by \`npm run cli -- token\`). Only served when AUTH_DEV_ISSUER=1.`,
+        description: `The JSON Web Key Set that verifies tokens with \`iss\` = \`${devIssuer.issuer}\` and \`aud\` = \`${devIssuer.audience}\` (minted by \`npm run cli -- token\`). Only served when AUTH_DEV_ISSUER=1.`,
         response: { 200: Type.Object({ keys: Type.Array(PublicJwk) }) },
       },
     },

@@ -22,6 +22,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['auth'],
         summary: 'The authenticated caller: user id, roles and advertiser scope',
+        description: 'How the service read your bearer token: the user id (`sub`), the roles it grants and the advertiser it acts for. Use it to check a token before calling the rest of the API.',
         security: [{ bearerAuth: [] }],
         response: { 200: Me, 401: { $ref: 'Problem#' }, 429: { $ref: 'Problem#' } },
       },

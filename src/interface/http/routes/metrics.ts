@@ -31,7 +31,16 @@ const plugin: FastifyPluginAsync<MetricsOptions> = async (app, { metrics, record
   if (!serve) return;
   app.get(
     '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: { type: 'string' } } }, logLevel: 'warn' },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        description: 'Prometheus text format: HTTP requests and durations, consumers, the outbox relay and the read caches. For scrapers; no token.',
+        produces: ['text/plain'],
+        response: { 200: { type: 'string' } },
+      },
+      logLevel: 'warn',
+    },
     async (_request, reply) => {
       const body = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(body);

@@ -6,7 +6,7 @@ import * as placements from '../../../application/catalog/placements.js';
 import type { Placement as PlacementRow } from '../../../domain/placement.js';
 import { actorOf } from '../auth/authenticate.js';
 import {
-  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, sendSerialized, setEtag,
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, Conventions, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, sendSerialized, setEtag,
 } from '../catalog-support.js';
 import { NewPlacement, Placement, PlacementPatchBody, PlacementStatusQuery, placementJson } from '../schemas/placement.js';
 
@@ -22,6 +22,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'List the placements you may see',
+        description: `Placements you may see (a creator those on its videos, an advertiser those of its products), by \`status\`, \`video_id\` or \`product_id\` if given. ${Conventions.list}`,
         querystring: Type.Object(
           { ...PageQuery, status: PlacementStatusQuery, video_id: Type.Optional(Uuid), product_id: Type.Optional(Uuid) },
           { additionalProperties: false },
@@ -39,7 +40,11 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
     '/v1/placements/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a placement', params: IdParams, response: { 200: Placement, ...problems(400, 401, 404, 429) } },
+      schema: {
+        tags, security, summary: 'Read a placement',
+        description: `One placement: product, time range and on-screen position. ${Conventions.read}`,
+        params: IdParams, response: { 200: Placement, ...problems(400, 401, 404, 422, 429) },
+      },
     },
     async (request, reply) => {
       const row = await placements.getPlacement(deps, actorOf(request), request.params.id);
@@ -60,8 +65,9 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Create a placement (creator, admin): seconds, or timecodes + fps', headers: IdempotencyHeaders, body: NewPlacement,
-        response: { 201: Placement, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        tags, security, summary: 'Create a placement (creator, admin): seconds, or timecodes + fps',
+        description: `Places a product in one of your videos over a time range: \`start_time\` and \`end_time\` in seconds, or the editor's \`timecode_in\`/\`timecode_out\` with \`fps\`. ${Conventions.create}`, headers: IdempotencyHeaders, body: NewPlacement,
+        response: { 201: Placement, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -78,8 +84,9 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Change a placement', params: IdParams, headers: IfMatchHeaders, body: PlacementPatchBody,
-        response: { 200: Placement, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        tags, security, summary: 'Change a placement',
+        description: `Moves a placement in time or on screen, changes its product, description or status. ${Conventions.change}`, params: IdParams, headers: IfMatchHeaders, body: PlacementPatchBody,
+        response: { 200: Placement, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -95,8 +102,9 @@ export const placementRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (ap
     {
       onRequest: app.authenticate,
       schema: {
-        tags, security, summary: 'Delete a placement (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        tags, security, summary: 'Delete a placement (soft delete)',
+        description: `Removes a placement from its video. ${Conventions.remove}`, params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,7 @@ import type { CatalogDeps } from '../../../application/catalog/access.js';
 import * as products from '../../../application/catalog/products.js';
 import { actorOf } from '../auth/authenticate.js';
 import {
-  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, Conventions, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
 } from '../catalog-support.js';
 import { NewProduct, Product, ProductPatchBody, productJson } from '../schemas/product.js';
 
@@ -19,6 +19,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'List the products you may see',
+        description: `Products you may see: an admin all, an advertiser its own, a creator those of active advertisers. ${Conventions.list}`,
         querystring: Type.Object({ ...PageQuery, advertiser_id: Type.Optional(Uuid) }, { additionalProperties: false }),
         response: { 200: ListOf(Product), ...problems(400, 401, 403, 422, 429) },
       },
@@ -33,7 +34,11 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
     '/v1/products/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a product', params: IdParams, response: { 200: Product, ...problems(400, 401, 404, 429) } },
+      schema: {
+        tags, security, summary: 'Read a product',
+        description: `One product with its assets. ${Conventions.read}`,
+        params: IdParams, response: { 200: Product, ...problems(400, 401, 404, 422, 429) },
+      },
     },
     async (request, reply) => {
       const row = await products.getProduct(deps, actorOf(request), request.params.id);
@@ -48,8 +53,9 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Create a product (advertiser, admin)', headers: IdempotencyHeaders, body: NewProduct,
-        response: { 201: Product, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        tags, security, summary: 'Create a product (advertiser, admin)',
+        description: `Adds a product an advertiser wants placed in videos (an admin names the \`advertiser_id\`). ${Conventions.create}`, headers: IdempotencyHeaders, body: NewProduct,
+        response: { 201: Product, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -66,8 +72,9 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Change a product', params: IdParams, headers: IfMatchHeaders, body: ProductPatchBody,
-        response: { 200: Product, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        tags, security, summary: 'Change a product',
+        description: `Changes a product's name, description, category or assets. ${Conventions.change}`, params: IdParams, headers: IfMatchHeaders, body: ProductPatchBody,
+        response: { 200: Product, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -83,8 +90,9 @@ export const productRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app,
     {
       onRequest: app.authenticate,
       schema: {
-        tags, security, summary: 'Delete a product (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        tags, security, summary: 'Delete a product (soft delete)',
+        description: `Removes a product. ${Conventions.remove}`, params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

@@ -6,7 +6,7 @@ import { listPlacementsOfVideo } from '../../../application/catalog/placements.j
 import * as videos from '../../../application/catalog/videos.js';
 import { actorOf } from '../auth/authenticate.js';
 import {
-  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
+  IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, PageQuery, Uuid, Conventions, commandOf, expectedVersion, pageJson, problems, rejectNulCharacters, setEtag,
 } from '../catalog-support.js';
 import { Placement, PlacementStatusQuery, placementJson } from '../schemas/placement.js';
 import { NewVideo, Video, VideoPatchBody, VideoStatusQuery, videoJson } from '../schemas/video.js';
@@ -21,6 +21,7 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       onRequest: app.authenticate,
       schema: {
         tags, security, summary: 'List videos (a creator sees its own)',
+        description: `Videos you may see (an admin all, a creator its own), by \`status\` if given. ${Conventions.list}`,
         querystring: Type.Object({ ...PageQuery, status: VideoStatusQuery }, { additionalProperties: false }),
         response: { 200: ListOf(Video), ...problems(400, 401, 403, 422, 429) },
       },
@@ -35,7 +36,11 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
     '/v1/videos/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, summary: 'Read a video', params: IdParams, response: { 200: Video, ...problems(400, 401, 404, 429) } },
+      schema: {
+        tags, security, summary: 'Read a video',
+        description: `One video with its duration, source and analysis state. ${Conventions.read}`,
+        params: IdParams, response: { 200: Video, ...problems(400, 401, 404, 422, 429) },
+      },
     },
     async (request, reply) => {
       const row = await videos.getVideo(deps, actorOf(request), request.params.id);
@@ -49,7 +54,8 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
     {
       onRequest: app.authenticate,
       schema: {
-        tags: ['videos', 'placements'], security, summary: 'List the placements of a video', params: IdParams,
+        tags: ['videos', 'placements'], security, summary: 'List the placements of a video',
+        description: `The placements on one video, by \`status\` or \`product_id\` if given; 404 for a video you may not see. ${Conventions.list}`, params: IdParams,
         querystring: Type.Object({ ...PageQuery, status: PlacementStatusQuery, product_id: Type.Optional(Uuid) }, { additionalProperties: false }),
         response: { 200: ListOf(Placement), ...problems(400, 401, 403, 404, 422, 429) },
       },
@@ -67,8 +73,9 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Register a video (creator, admin); the caller owns it', headers: IdempotencyHeaders, body: NewVideo,
-        response: { 201: Video, ...problems(400, 401, 403, 409, 413, 422, 429) },
+        tags, security, summary: 'Register a video (creator, admin); the caller owns it',
+        description: `Registers a video; the caller becomes its owner. \`duration\` is in seconds. ${Conventions.create}`, headers: IdempotencyHeaders, body: NewVideo,
+        response: { 201: Video, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -85,8 +92,9 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
       onRequest: app.authenticate,
       preValidation: rejectNulCharacters,
       schema: {
-        tags, security, summary: 'Change a video', params: IdParams, headers: IfMatchHeaders, body: VideoPatchBody,
-        response: { 200: Video, ...problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 429) },
+        tags, security, summary: 'Change a video',
+        description: `Changes a video's title, duration, source, status or metadata. ${Conventions.change}`, params: IdParams, headers: IfMatchHeaders, body: VideoPatchBody,
+        response: { 200: Video, ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {
@@ -102,8 +110,9 @@ export const videoRoutes: FastifyPluginAsyncTypebox<CatalogDeps> = async (app, d
     {
       onRequest: app.authenticate,
       schema: {
-        tags, security, summary: 'Delete a video (soft delete)', params: IdParams, headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 428, 429) },
+        tags, security, summary: 'Delete a video (soft delete)',
+        description: `Removes a video. ${Conventions.remove}`, params: IdParams, headers: IfMatchHeaders,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 401, 403, 404, 412, 413, 415, 422, 428, 429) },
       },
     },
     async (request, reply) => {

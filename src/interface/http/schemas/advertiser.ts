@@ -2,11 +2,12 @@
 import { Type } from 'typebox';
 import type { AdvertiserRow } from '../../../infrastructure/db/repositories/advertiser-repository.js';
 import { Timestamp, Uuid } from '../catalog-support.js';
+import { EXPECTED } from '../validation.js';
 
-const Status = Type.Union([Type.Literal('active'), Type.Literal('suspended')]);
+const Status = Type.Enum(['active', 'suspended']);
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 255 }),
-  contact_email: Type.String({ format: 'email', maxLength: 255 }),
+  contact_email: Type.String({ format: 'email', maxLength: 255, examples: ['ads@acme.test'], [EXPECTED]: 'an email address such as "ads@acme.test"' }),
   status: Status,
 };
 

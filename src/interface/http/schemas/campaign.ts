@@ -2,19 +2,30 @@
 import { Type } from 'typebox';
 import type { Campaign as CampaignView } from '../../../application/catalog/campaigns.js';
 import { Timestamp, Uuid } from '../catalog-support.js';
+import { EXPECTED } from '../validation.js';
 
-const Status = Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('paused'), Type.Literal('completed')]);
-const Money = Type.String({ pattern: '^\\d{1,10}(\\.\\d{1,2})?$', description: 'Decimal string, two places: "1500.00"', examples: ['1500.00'] });
-const Rate = Type.String({ pattern: '^\\d{1,8}(\\.\\d{1,4})?$', description: 'Decimal string: per thousand views (cpm), per click (cpc) or the whole price (flat)' });
-const Day = Type.String({ format: 'date', pattern: '^(19|20|21)\\d\\d-', description: 'YYYY-MM-DD' });
+const Status = Type.Enum(['draft', 'active', 'paused', 'completed']);
+const Money = Type.String({
+  pattern: '^\\d{1,10}(\\.\\d{1,2})?$',
+  description: 'Decimal string, two places: "1500.00"',
+  examples: ['1500.00'],
+  [EXPECTED]: 'a decimal string with at most two places, such as "1500.00"',
+});
+const Rate = Type.String({
+  pattern: '^\\d{1,8}(\\.\\d{1,4})?$',
+  description: 'Decimal string: per thousand views (cpm), per click (cpc) or the whole price (flat)',
+  examples: ['4.50'],
+  [EXPECTED]: 'a decimal string with at most four places, such as "4.50"',
+});
+const Day = Type.String({ format: 'date', pattern: '^(19|20|21)\\d\\d-', description: 'YYYY-MM-DD', examples: ['2026-06-01'], [EXPECTED]: 'a date such as "2026-06-01"' });
 const Pricing = Type.Object(
-  { model: Type.Union([Type.Literal('cpm'), Type.Literal('cpc'), Type.Literal('flat')]), rate: Rate },
+  { model: Type.Enum(['cpm', 'cpc', 'flat']), rate: Rate },
   { additionalProperties: false },
 );
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 255 }),
   budget: Money,
-  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['EUR'], [EXPECTED]: 'an ISO 4217 code in capitals, such as "EUR"' }),
   status: Status,
   start_date: Day,
   end_date: Day,

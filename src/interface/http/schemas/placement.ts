@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Placement as PlacementModel } from '../../../domain/placement.js';
 import { Nullable, Timestamp, Uuid } from '../catalog-support.js';
 
-const Status = Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('archived')]);
+const Status = Type.Enum(['draft', 'active', 'archived']);
 const Seconds = Type.Number({ minimum: 0, maximum: 9_999_999, description: 'Seconds from the start of the video' });
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const Position = Type.Object(

@@ -2,12 +2,13 @@
 import { Type } from 'typebox';
 import type { VideoRow } from '../../../infrastructure/db/repositories/video-repository.js';
 import { Nullable, Timestamp, Uuid } from '../catalog-support.js';
+import { EXPECTED } from '../validation.js';
 
-const Status = Type.Union([Type.Literal('processing'), Type.Literal('ready'), Type.Literal('archived')]);
+const Status = Type.Enum(['processing', 'ready', 'archived']);
 const fields = {
   title: Type.String({ minLength: 1, maxLength: 255 }),
   duration: Type.Number({ exclusiveMinimum: 0, maximum: 9_999_999, description: 'Seconds, millisecond precision' }),
-  source_url: Nullable(Type.String({ format: 'uri', maxLength: 2048 })),
+  source_url: Nullable(Type.String({ format: 'uri', maxLength: 2048, [EXPECTED]: 'an absolute URL such as "https://videos.example.com/trailer.mp4"' })),
   status: Status,
   metadata: Type.Record(Type.String(), Type.Unknown(), { maxProperties: 100 }),
 };
