@@ -1,5 +1,6 @@
 /** `npm start` (everything in one process), `npm run api`, `npm run worker`: see interface/process/run-process.ts. */
 import { ConfigError, loadConfig } from './config.js';
+import { claimDataDir } from './infrastructure/db/data-dir-lock.js';
 import { assertPortsFree } from './interface/process/ports.js';
 import { assertModeFits, parseMode } from './interface/process/process-mode.js';
 
@@ -9,8 +10,10 @@ try {
   assertModeFits(config, mode);
   // Before the service is even loaded: a port in use is known within a second.
   await assertPortsFree(config, mode);
+  // Embedded: the data directory is this process's before anything in it is read or made.
+  const lock = await claimDataDir(config, { command: 'npm start', devIssuer: config.auth.devIssuer });
   const { runProcess } = await import('./interface/process/run-process.js');
-  await runProcess(config, mode);
+  await runProcess(config, mode, lock);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);

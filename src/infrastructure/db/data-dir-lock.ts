@@ -8,6 +8,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import type { Config } from '../../config.js';
 
 export const LOCK_FILE = 'nedlia.lock';
 
@@ -24,6 +25,9 @@ export interface LockHolder {
   devIssuer?: boolean;
   since: string;
 }
+
+/** Who opens an embedded `DATA_DIR`, as its lock file tells other processes. */
+export type DataDirOwner = Pick<LockHolder, 'command' | 'apiUrl' | 'devIssuer'>;
 
 export interface DataDirLock {
   readonly file: string;
@@ -159,7 +163,7 @@ export function dataDirHolder(dataDir: string): LockHolder | undefined {
  */
 export async function acquireDataDirLock(
   dataDir: string,
-  about: Pick<LockHolder, 'command' | 'apiUrl' | 'devIssuer'>,
+  about: DataDirOwner,
 ): Promise<DataDirLock> {
   mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, LOCK_FILE);
@@ -219,4 +223,14 @@ function lockOf(file: string, first: LockHolder, firstText: string): DataDirLock
     update,
     release,
   };
+}
+
+/**
+ * Embedded mode: takes the lock of `DATA_DIR` for this process, before any file in it
+ * is touched, or throws `DataDirInUseError` naming the process that holds it. Nothing
+ * to lock with a `DATABASE_URL`. Imports nothing heavy, so src/main.ts claims the
+ * directory before it loads the service.
+ */
+export async function claimDataDir(config: Pick<Config, 'databaseUrl' | 'dataDir'>, owner: DataDirOwner): Promise<DataDirLock | undefined> {
+  return config.databaseUrl ? undefined : acquireDataDirLock(config.dataDir, owner);
 }

@@ -9,32 +9,20 @@ import { sql } from 'kysely';
 import type { Config } from '../../config.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { isConnectionFault } from './connection-faults.js';
-import { acquireDataDirLock, type DataDirLock, type LockHolder } from './data-dir-lock.js';
+import { acquireDataDirLock, type DataDirLock, type DataDirOwner } from './data-dir-lock.js';
 import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
 import { purgeExpiredKeys } from './repositories/idempotency-key-repository.js';
 import { purgeExpiredInbox } from './repositories/inbox-repository.js';
 
-/** Who opens an embedded `DATA_DIR`, as its lock file tells other processes. */
-export type DataDirOwner = Pick<LockHolder, 'command' | 'apiUrl' | 'devIssuer'>;
-
 export interface ConnectOptions {
   poolSize?: number;
   logger?: Logger;
-  /** Embedded: the lock of `DATA_DIR` when the caller took it already (see `claimDataDir`). */
+  /** Embedded: the lock of `DATA_DIR` when the caller took it already (see `claimDataDir` in data-dir-lock.ts). */
   lock?: DataDirLock;
   /** Embedded: who this process is, for the lock it takes when given none. */
   owner?: DataDirOwner;
-}
-
-/**
- * Embedded mode: takes the lock of `DATA_DIR` for this process, before any file in it
- * is touched, or throws `DataDirInUseError` naming the process that holds it. Nothing
- * to lock with a `DATABASE_URL`.
- */
-export async function claimDataDir(config: Config, owner: DataDirOwner): Promise<DataDirLock | undefined> {
-  return config.databaseUrl ? undefined : acquireDataDirLock(config.dataDir, owner);
 }
 
 /** Connects to the configured database without touching its schema. */

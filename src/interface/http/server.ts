@@ -5,20 +5,22 @@
 import type { AddressInfo } from 'node:net';
 import closeWithGrace from 'close-with-grace';
 import type { Config } from '../../config.js';
-import { claimDataDir, openDatabase, scheduleMaintenance } from '../../infrastructure/db/open-database.js';
+import type { DataDirLock } from '../../infrastructure/db/data-dir-lock.js';
+import { openDatabase, scheduleMaintenance } from '../../infrastructure/db/open-database.js';
 import { createLogger } from '../../infrastructure/logger.js';
 import { tokenVerificationFromConfig } from '../../infrastructure/auth/token-verification.js';
 import { buildApp } from './app.js';
 import { startEventSide, type EventSideOptions } from '../process/event-side.js';
 import { startOpsHttp } from '../process/ops-http.js';
 
-/** `events`: what of the event side this process runs (see src/interface/process/); API only by default. */
-export async function startServer(config: Config, events: EventSideOptions = { relay: false, consumers: [] }): Promise<void> {
+/**
+ * `events`: what of the event side this process runs (see src/interface/process/); API
+ * only by default. `lock`: embedded, the data directory's lock src/main.ts took.
+ */
+export async function startServer(config: Config, events: EventSideOptions = { relay: false, consumers: [] }, lock?: DataDirLock): Promise<void> {
   const startedAt = performance.now();
   const logger = createLogger(config.logLevel);
-  // Embedded: the data directory is this process's before anything in it is read or made.
-  const lock = await claimDataDir(config, { command: 'npm start', devIssuer: config.auth.devIssuer });
-  // Keys next: a bad AUTH_JWKS_URL file stops the start before the database opens.
+  // Keys first: a bad AUTH_JWKS_URL file stops the start before the database opens.
   const { verifyToken, devIssuer } = await tokenVerificationFromConfig(config);
   if (!verifyToken) logger.warn('no token issuer configured (AUTH_JWKS_URL… or AUTH_DEV_ISSUER=1): protected routes answer 401');
   if (devIssuer) logger.warn({ issuer: devIssuer.issuer, jwks: '/.well-known/jwks.json' }, 'development token issuer is on: mint tokens with `npm run cli -- token`');

@@ -5,11 +5,13 @@
  * relay and consumers.
  */
 import type { Config } from '../../config.js';
+import type { DataDirLock } from '../../infrastructure/db/data-dir-lock.js';
 import { startServer } from '../http/server.js';
 import { eventSideFor, type ProcessMode } from './event-side.js';
 import { startWorker } from './worker.js';
 
-export async function runProcess(config: Config, mode: ProcessMode): Promise<void> {
+/** `lock`: embedded, the data directory's lock (only `all` runs embedded). */
+export async function runProcess(config: Config, mode: ProcessMode, lock?: DataDirLock): Promise<void> {
   if (mode === 'worker') return startWorker(config);
-  return startServer(config, eventSideFor(mode, config));
+  return startServer(config, eventSideFor(mode, config), lock);
 }
