@@ -27,7 +27,7 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
   const reporting = logger ? { onError: (error: unknown) => logger.error({ err: error }, 'event bus error') } : {};
   switch (kind) {
     case 'postgres':
-      return new PostgresBus(deps.db);
+      return new PostgresBus(deps.db, logger ? { logger } : {});
     // Brokers (bus/<engine>/): imported on demand, so a process loads only the client it uses.
     case 'nats': {
       const { NatsBus } = await import('./nats/nats-bus.js');
