@@ -261,7 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     databaseTimeouts: {
-      connectMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 0, 600_000),
+      connectMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2_000, 0, 600_000),
       queryMs: integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 2_000, 0, 600_000),
       backgroundQueryMs: integer(env, 'DATABASE_BACKGROUND_QUERY_TIMEOUT_MS', 15_000, 0, 3_600_000),
       statementMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 600_000),

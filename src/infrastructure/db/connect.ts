@@ -96,10 +96,15 @@ export interface PostgresOptions {
   onIdleError?: (error: Error) => void;
   /** Bounded waits (milliseconds; 0 turns one off). See `DatabaseTimeouts`. */
   timeouts?: Partial<DatabaseTimeouts>;
+  /**
+   * How often a listening connection (`listen`) proves it still answers (ms; default
+   * 5 s). A link that stalls without breaking would otherwise keep it silently deaf.
+   */
+  listenHeartbeatMs?: number;
 }
 
 export interface DatabaseTimeouts {
-  /** Opening a connection (TCP + start-up); default 5 s. */
+  /** Opening a connection (TCP + start-up) or waiting for a free one in the pool; default 2 s. */
   connectMs: number;
   /** Client-side wait for one query's answer on a request path, so a stalled link fails fast; default 2 s. */
   queryMs: number;
@@ -117,7 +122,7 @@ export interface DatabaseTimeouts {
 }
 
 export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = {
-  connectMs: 5_000,
+  connectMs: 2_000,
   queryMs: 2_000,
   backgroundQueryMs: 15_000,
   statementMs: 10_000,
@@ -218,18 +223,25 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
     db,
     engine: 'postgres',
     // A connection of its own, outside the pool (a pooled one would be shared).
-    // TCP keepalive makes a silently dead peer an error within about a minute.
+    // TCP keepalive makes a silently dead peer an error within about a minute; a
+    // heartbeat query bounded like the listen itself catches a stalled link sooner.
     async listen(channel, onPayload, onLost) {
+      const heartbeatMs = options.listenHeartbeatMs ?? 5_000;
       const client = new pg.Client({
         connectionString: options.connectionString,
-        connectionTimeoutMillis: 10_000,
+        connectionTimeoutMillis: timeouts.connectMs || 10_000,
+        query_timeout: Math.max(heartbeatMs, 1_000),
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,
       });
       let ended = false;
+      const heartbeat: { timer?: NodeJS.Timeout } = {};
       const lose = (error: Error) => {
         if (ended) return;
         ended = true;
+        clearInterval(heartbeat.timer);
+        // The socket may be stalled: do not wait for a goodbye that cannot arrive.
+        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
         client.end().catch(() => undefined);
         onLost(error);
       };
@@ -243,13 +255,25 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
         await client.query(`LISTEN ${quoteIdentifier(channel)}`);
       } catch (error) {
         ended = true;
+        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
         await client.end().catch(() => undefined);
         throw error;
       }
+      let beating = false;
+      heartbeat.timer = setInterval(() => {
+        if (beating || ended) return;
+        beating = true;
+        client.query('SELECT 1').then(
+          () => (beating = false),
+          (error: unknown) => lose(error instanceof Error ? error : new Error(String(error))),
+        );
+      }, heartbeatMs);
+      heartbeat.timer.unref();
       return {
         async close() {
           if (ended) return;
           ended = true;
+          clearInterval(heartbeat.timer);
           await client.end().catch(() => undefined);
         },
       };
