@@ -25,6 +25,7 @@ export interface BusDependencies {
 export async function createBus(kind: EventBusKind, deps: BusDependencies): Promise<EventBus> {
   const { logger } = deps;
   const reporting = logger ? { onError: (error: unknown) => logger.error({ err: error }, 'event bus error') } : {};
+  const restoring = logger ? { onRestore: (restored: object) => logger.info(restored, 'event bus connection restored') } : {};
   switch (kind) {
     case 'postgres':
       return new PostgresBus(deps.db, logger ? { logger } : {});
@@ -36,7 +37,7 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
     }
     case 'redis': {
       const { RedisBus } = await import('./redis/redis-bus.js');
-      return RedisBus.connect({ url: deps.config.brokers.redisUrl, prefix: deps.config.brokers.namespace, ...reporting });
+      return RedisBus.connect({ url: deps.config.brokers.redisUrl, prefix: deps.config.brokers.namespace, ...reporting, ...restoring });
     }
     case 'rabbitmq': {
       const { RabbitMqBus } = await import('./rabbitmq/rabbitmq-bus.js');
@@ -45,13 +46,13 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
         prefix: deps.config.brokers.namespace,
         consumers: topologyOf(deps),
         ...reporting,
-        ...(logger ? { onRestore: (restored: { attempts: number; downtimeMs: number }) => logger.info(restored, 'event bus connection restored') } : {}),
+        ...restoring,
       });
     }
     case 'sqs': {
       const { SqsBus } = await import('./sqs/sqs-bus.js');
       const { region, endpoint, queuePrefix, eventBridgeBusName } = deps.config.brokers.sqs;
-      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps), ...reporting });
+      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps), ...reporting, ...restoring });
     }
     default:
       throw new Error(`EVENT_BUS=${String(kind)} is not available in this build`);
