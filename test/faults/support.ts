@@ -43,8 +43,9 @@ export function spawnMode(mode: string, env: Record<string, string>): ModeProces
 }
 
 /** Stops a process with SIGTERM (SIGKILL if it does not exit within 15 s); its exit code. */
-export async function stop(process_: ModeProcess | undefined): Promise<number | null | undefined> {
-  if (!process_ || !process_.alive()) return process_ ? process_.exit : undefined;
+export async function stop(process_: Pick<ModeProcess, 'child' | 'exit'> | undefined): Promise<number | null | undefined> {
+  if (!process_) return undefined;
+  if (process_.child.exitCode !== null || process_.child.signalCode !== null) return process_.exit;
   process_.child.kill('SIGTERM');
   const timer = setTimeout(() => process_.child.kill('SIGKILL'), 15_000);
   const code = await process_.exit;
