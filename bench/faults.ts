@@ -12,9 +12,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { freePort } from '../test/support/service-process.js';
 import { startTcpProxy, type ProxyMode } from '../test/support/tcp-proxy.js';
-import { fileIssuer, load, post, spawnMode, stop, until, type Sample } from '../test/faults/support.js';
+import { fileIssuer, freePort, load, post, spawnMode, stop, until, type Sample } from '../test/faults/support.js';
 
 const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const cutMs = Number(process.env.FAULT_CUT_MS ?? 10_000);

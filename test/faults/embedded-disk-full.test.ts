@@ -10,8 +10,7 @@ import { mkdtemp, rm, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type ServiceProcess } from '../support/service-process.js';
-import { fileIssuer, post, stop, until } from './support.js';
+import { fileIssuer, post, startAllInOne, stop, until } from './support.js';
 
 let mountPoint = '';
 let skipReason: string | undefined;
@@ -49,9 +48,9 @@ describe('embedded mode with a full disk', () => {
     const issuer = await fileIssuer();
     const env = { ...issuer.env, DATA_DIR: path.join(mountPoint, 'data'), RATE_LIMIT_MAX: '0' };
     const token = issuer.adminToken;
-    let service: ServiceProcess | undefined;
+    let service: Awaited<ReturnType<typeof startAllInOne>> | undefined;
     try {
-      service = await startService(env, 90_000);
+      service = await startAllInOne(env);
       const url = service.url;
       const advertiser = await post(`${url}/v1/advertisers`, token, { name: 'Acme', contact_email: 'ads@acme.test' });
       const product = await post(`${url}/v1/products`, token, { advertiser_id: advertiser.id, name: 'Cola' });
@@ -94,7 +93,7 @@ describe('embedded mode with a full disk', () => {
       process.stdout.write(`disk full: ${acknowledged.length} writes acknowledged, ${refusals.length} refused (${refusals.map((r) => r.ms.toFixed(0)).join(', ')} ms); first write accepted ${back.toFixed(0)} ms after space returned\n`);
 
       expect(await stop(service)).toBe(0);
-      service = await startService(env, 90_000);
+      service = await startAllInOne(env);
       for (const id of acknowledged) expect(await status(service.url, token, id)).toBe(200);
     } finally {
       await stop(service);

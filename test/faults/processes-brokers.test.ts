@@ -1,19 +1,16 @@
 /**
- * A worker (relay + consumer) on each broker through a TCP proxy of the test's own,
- * the database reached directly. With the broker link reset, then stalled: the worker
+ * A worker (relay + consumer) on Redis, NATS and RabbitMQ through a TCP proxy of the
+ * test's own, the database reached directly (SQS: sqs-faults.test.ts). With the broker link reset, then stalled: the worker
  * stays up, readiness says the bus is down within a second, the relay's publish and
  * the subscription's waits are bounded (the relay reports the fault), each fault is
  * logged once, and when the link returns every event committed before or during the
  * cut is handled, none twice.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { insertEvents } from '../../src/infrastructure/db/event-log.js';
 import type { TestDatabase } from '../support/engine.js';
@@ -26,9 +23,7 @@ import { spawnMode, stop, until, type ModeProcess } from './support.js';
 const READY_MS = 1_500;
 const namespace = `ft${randomUUID().slice(0, 8)}`;
 
-let sqsServer: Server | undefined;
 afterAll(async () => {
-  if (sqsServer) await new Promise((resolve) => sqsServer?.close(resolve));
   await deleteRabbitMqTopology('amqp://guest:guest@127.0.0.1:5672', [namespace]).catch(() => undefined);
 });
 
@@ -42,20 +37,6 @@ const brokers: Broker[] = [
   { bus: 'redis', target: async () => ({ host: '127.0.0.1', port: 6379 }), env: (p) => ({ REDIS_URL: `redis://127.0.0.1:${p}` }) },
   { bus: 'nats', target: async () => ({ host: '127.0.0.1', port: 4222 }), env: (p) => ({ NATS_URL: `nats://127.0.0.1:${p}` }) },
   { bus: 'rabbitmq', target: async () => ({ host: '127.0.0.1', port: 5672 }), env: (p) => ({ RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${p}` }) },
-  {
-    bus: 'sqs',
-    async target() {
-      sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
-      return { host: '127.0.0.1', port: (sqsServer.address() as AddressInfo).port };
-    },
-    env: (p) => ({
-      SQS_ENDPOINT: `http://127.0.0.1:${p}`,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      SQS_QUEUE_PREFIX: `${namespace}-`,
-    }),
-  },
 ];
 
 interface Worker {

@@ -4,10 +4,23 @@
  * and a load of placement creates recording each request's status and latency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from '../support/tokens.js';
+
+/** A TCP port nothing listens on right now (loopback). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
 
 export interface ModeProcess {
   child: ChildProcess;
@@ -40,6 +53,26 @@ export function spawnMode(mode: string, env: Record<string, string>): ModeProces
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { child, exit, output: () => output, lines, said: (msg) => lines().filter((l) => l.msg === msg), alive: () => !exited };
+}
+
+/**
+ * Starts the all-in-one service (`npm start`) on a free port and waits until it is
+ * ready; if it exits first, the error says how (code or signal) and what it printed.
+ */
+export async function startAllInOne(env: Record<string, string>, timeoutMs = 90_000): Promise<ModeProcess & { url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = spawnMode('all', { HOST: '127.0.0.1', PORT: String(port), ...env });
+  try {
+    await until(async () => !service.alive() || (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 200, timeoutMs, 'the service ready');
+  } catch (error) {
+    service.child.kill('SIGKILL');
+    throw error;
+  }
+  if (!service.alive()) {
+    throw new Error(`the service exited (code ${service.child.exitCode}, signal ${service.child.signalCode}) before it was ready:\n${service.output()}`);
+  }
+  return { ...service, url };
 }
 
 /** Stops a process with SIGTERM (SIGKILL if it does not exit within 15 s); its exit code. */
