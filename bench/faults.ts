@@ -38,7 +38,10 @@ const apiUrl = `http://127.0.0.1:${port}`;
 const workerDir = path.join(issuer.env.DATA_DIR as string, 'worker');
 await mkdir(workerDir);
 const common = { ...issuer.env, DATABASE_URL: viaProxy.toString(), HOST: '127.0.0.1', RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn' };
+const ready = async (base: string) => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200;
+// One after the other: two processes preparing a fresh database at once can race on its partitions.
 const api = spawnMode('api', { ...common, PORT: String(port) });
+await until(() => ready(apiUrl) || !api.alive(), 120_000, 'api ready');
 const worker = spawnMode('worker', { ...common, DATA_DIR: workerDir, METRICS_PORT: String(opsPort), LOG_LEVEL: 'info' });
 
 const quantile = (values: number[], q: number): number => {
@@ -48,8 +51,9 @@ const quantile = (values: number[], q: number): number => {
 const ms = (n: number): string => `${n.toFixed(0)} ms`;
 
 try {
-  const ready = async (base: string) => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200;
-  await until(async () => (await ready(apiUrl)) && (await ready(`http://127.0.0.1:${opsPort}`)), 120_000, 'api and worker ready');
+  await until(async () => (await ready(apiUrl)) && (await ready(`http://127.0.0.1:${opsPort}`)), 120_000, 'api and worker ready').catch((error: unknown) => {
+    throw new Error(`${String(error)}\napi:\n${api.output()}\nworker:\n${worker.output()}`);
+  });
   await direct.connect();
   const token = issuer.adminToken;
   const advertiser = await post(`${apiUrl}/v1/advertisers`, token, { name: 'Acme', contact_email: 'ads@acme.test' });
@@ -103,7 +107,9 @@ try {
   const ids = [...acknowledged];
   const found = Number((await direct.query(`SELECT count(*) AS n FROM placements WHERE id = ANY($1::uuid[])`, [ids])).rows[0].n);
   const doubled = Number((await direct.query(`SELECT count(*) AS n FROM (SELECT event_id FROM bus_events GROUP BY 1 HAVING count(*) > 1) d`)).rows[0].n);
-  const queued = Number((await direct.query(`SELECT count(*) AS n FROM bus_queue`)).rows[0].n);
+  const queuedNow = async () => Number((await direct.query(`SELECT count(*) AS n FROM bus_queue`)).rows[0].n);
+  await until(async () => (await queuedNow()) === 0, 30_000, 'an empty queue').catch(() => undefined);
+  const queued = await queuedNow();
   console.log(`acknowledged ${ids.length}, missing ${ids.length - found}; events relayed twice ${doubled}; left in the queue ${queued}`);
   const relayLogs = worker.lines().filter((l) => String(l.msg).startsWith('outbox relay')).length;
   console.log(`worker log lines about the relay: ${relayLogs}; api lines about row change notifications: ${api.lines().filter((l) => String(l.msg).startsWith('row change')).length}`);

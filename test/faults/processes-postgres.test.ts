@@ -45,12 +45,14 @@ beforeAll(async () => {
   const workerDir = path.join(issuer.env.DATA_DIR as string, 'worker');
   await mkdir(workerDir);
   const common = { ...issuer.env, DATABASE_URL: url.toString(), HOST: '127.0.0.1', RATE_LIMIT_MAX: '0' };
+  const ready = async (base: string) => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200;
+  // One after the other: two processes preparing a fresh database at once can race on its partitions.
   api = spawnMode('api', { ...common, PORT: String(port) });
+  await until(async () => !api.alive() || (await ready(apiUrl)), 90_000, 'api ready');
   // The relay's and consumers' queries give up on a stalled link after 3 s instead of
   // the default 15 s, so that they resume within the test's time.
   worker = spawnMode('worker', { ...common, DATA_DIR: workerDir, METRICS_PORT: String(opsPort), DATABASE_BACKGROUND_QUERY_TIMEOUT_MS: '3000' });
-  const ready = async (base: string) => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200;
-  await until(async () => (await ready(apiUrl)) && (await ready(workerOps)), 90_000, 'api and worker ready');
+  await until(async () => (await ready(apiUrl)) && (await ready(workerOps)), 90_000, `api and worker ready:\n${api.output()}\n${worker.output()}`);
 
   const token = issuer.adminToken;
   const advertiser = await post(`${apiUrl}/v1/advertisers`, token, { name: 'Acme', contact_email: 'ads@acme.test' });
