@@ -146,11 +146,12 @@ type BudgetOf = () => number;
 
 /**
  * A pooled client that runs registered SQL (see prepared-statements.ts) as a named
- * prepared statement; everything else goes through unchanged. Kysely always calls
- * `query(sql, parameters)`.
+ * prepared statement, and gives each query the client-side budget of the work it
+ * belongs to (request or background); everything else goes through unchanged. Kysely
+ * always calls `query(sql, parameters)`.
  */
 class PreparingClient extends pg.Client {
-  /** Set by the pool that makes it (see `clientClass`). */
+  /** The budget of a query issued now; each pool's subclass sets it (see `openPostgres`). */
   budgetOf: BudgetOf = () => 0;
 }
 type AnyQuery = (this: PreparingClient, ...args: unknown[]) => unknown;
