@@ -33,7 +33,7 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
     case 'nats': {
       const { NatsBus } = await import('./nats/nats-bus.js');
       const { natsUrl: url, namespace } = deps.config.brokers;
-      return NatsBus.connect({ url, stream: `${namespace.toUpperCase()}_EVENTS`, subjectRoot: `${namespace}.events`, ...reporting });
+      return NatsBus.connect({ url, stream: `${namespace.toUpperCase()}_EVENTS`, subjectRoot: `${namespace}.events`, ...reporting, ...restoring });
     }
     case 'redis': {
       const { RedisBus } = await import('./redis/redis-bus.js');
