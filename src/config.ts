@@ -17,7 +17,7 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   /** Bounded waits on PostgreSQL (milliseconds; 0 turns one off). */
-  databaseTimeouts: { connectMs: number; queryMs: number; statementMs: number; idleInTransactionMs: number };
+  databaseTimeouts: { connectMs: number; queryMs: number; backgroundQueryMs: number; statementMs: number; idleInTransactionMs: number };
   /** Rows the API keeps in its read cache (GET of one placement); 0 turns it off. */
   readCacheSize: number;
   migrateOnStart: boolean;
@@ -210,6 +210,7 @@ export const SETTINGS = [
   'DATABASE_POOL_SIZE',
   'DATABASE_CONNECT_TIMEOUT_MS',
   'DATABASE_QUERY_TIMEOUT_MS',
+  'DATABASE_BACKGROUND_QUERY_TIMEOUT_MS',
   'DATABASE_STATEMENT_TIMEOUT_MS',
   'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   'READ_CACHE_SIZE',
@@ -260,8 +261,9 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     databaseTimeouts: {
-      connectMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 0, 600_000),
+      connectMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2_000, 0, 600_000),
       queryMs: integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 2_000, 0, 600_000),
+      backgroundQueryMs: integer(env, 'DATABASE_BACKGROUND_QUERY_TIMEOUT_MS', 15_000, 0, 3_600_000),
       statementMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 600_000),
       idleInTransactionMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000, 0, 600_000),
     },

@@ -54,3 +54,40 @@ export class IdlePoller {
     this.#woken = false;
   }
 }
+
+/**
+ * Reports a dependency's outage once: the first failure is logged, the ones after it
+ * while it lasts only counted, and the first success after it logged with how long it
+ * lasted and how many attempts failed. Loops that retry every few milliseconds during
+ * an outage use it so that their logs do not flood.
+ */
+export class OutageLog {
+  #since: number | undefined;
+  #failures = 0;
+
+  constructor(
+    private readonly report: {
+      down(error: unknown): void;
+      up(outage: { downtime_ms: number; failed_attempts: number }): void;
+    },
+  ) {}
+
+  get down(): boolean {
+    return this.#since !== undefined;
+  }
+
+  failed(error: unknown): void {
+    this.#failures++;
+    if (this.#since !== undefined) return;
+    this.#since = performance.now();
+    this.report.down(error);
+  }
+
+  succeeded(): void {
+    if (this.#since === undefined) return;
+    const outage = { downtime_ms: Math.round(performance.now() - this.#since), failed_attempts: this.#failures };
+    this.#since = undefined;
+    this.#failures = 0;
+    this.report.up(outage);
+  }
+}

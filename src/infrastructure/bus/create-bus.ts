@@ -25,18 +25,19 @@ export interface BusDependencies {
 export async function createBus(kind: EventBusKind, deps: BusDependencies): Promise<EventBus> {
   const { logger } = deps;
   const reporting = logger ? { onError: (error: unknown) => logger.error({ err: error }, 'event bus error') } : {};
+  const restoring = logger ? { onRestore: (restored: object) => logger.info(restored, 'event bus connection restored') } : {};
   switch (kind) {
     case 'postgres':
-      return new PostgresBus(deps.db);
+      return new PostgresBus(deps.db, logger ? { logger } : {});
     // Brokers (bus/<engine>/): imported on demand, so a process loads only the client it uses.
     case 'nats': {
       const { NatsBus } = await import('./nats/nats-bus.js');
       const { natsUrl: url, namespace } = deps.config.brokers;
-      return NatsBus.connect({ url, stream: `${namespace.toUpperCase()}_EVENTS`, subjectRoot: `${namespace}.events`, ...reporting });
+      return NatsBus.connect({ url, stream: `${namespace.toUpperCase()}_EVENTS`, subjectRoot: `${namespace}.events`, ...reporting, ...restoring });
     }
     case 'redis': {
       const { RedisBus } = await import('./redis/redis-bus.js');
-      return RedisBus.connect({ url: deps.config.brokers.redisUrl, prefix: deps.config.brokers.namespace, ...reporting });
+      return RedisBus.connect({ url: deps.config.brokers.redisUrl, prefix: deps.config.brokers.namespace, ...reporting, ...restoring });
     }
     case 'rabbitmq': {
       const { RabbitMqBus } = await import('./rabbitmq/rabbitmq-bus.js');
@@ -45,13 +46,13 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
         prefix: deps.config.brokers.namespace,
         consumers: topologyOf(deps),
         ...reporting,
-        ...(logger ? { onRestore: (restored: { attempts: number; downtimeMs: number }) => logger.info(restored, 'event bus connection restored') } : {}),
+        ...restoring,
       });
     }
     case 'sqs': {
       const { SqsBus } = await import('./sqs/sqs-bus.js');
       const { region, endpoint, queuePrefix, eventBridgeBusName } = deps.config.brokers.sqs;
-      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps), ...reporting });
+      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps), ...reporting, ...restoring });
     }
     default:
       throw new Error(`EVENT_BUS=${String(kind)} is not available in this build`);

@@ -99,3 +99,34 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
   });
 }
+
+/** The longest a broker call (publish, ack, ping, topology) may wait before it counts as failed. */
+export const BROKER_CALL_TIMEOUT_MS = 5_000;
+
+/** A broker call that did not answer within its bound. */
+export class BrokerTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what}: no answer within ${ms} ms`);
+    this.name = 'BrokerTimeoutError';
+  }
+}
+
+/**
+ * Rejects with a `BrokerTimeoutError` when `work` has not settled within `ms`. The work
+ * itself goes on; the caller decides what to do with the connection it ran on.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BrokerTimeoutError(what, ms)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** How long a broker link was failing and how many attempts failed meanwhile (`OutageLog`). */
+export type RestoreReport = (info: { consumer?: string; downtime_ms: number; failed_attempts: number }) => void;
+
+/** Default restore sink of the adapters. */
+export function reportRestoreToStderr(info: Parameters<RestoreReport>[0]): void {
+  process.stderr.write(`event bus: works again after ${info.downtime_ms} ms (${info.failed_attempts} failed attempts)${info.consumer ? ` for ${info.consumer}` : ''}\n`);
+}

@@ -29,7 +29,7 @@ export interface RowChangeListener {
 }
 
 export async function listenForRowChanges(database: DatabaseHandle, options: RowChangeListenerOptions): Promise<RowChangeListener> {
-  const { caches, logger, retry = { minMs: 500, maxMs: 30_000 } } = options;
+  const { caches, logger, retry = { minMs: 500, maxMs: 5_000 } } = options;
   const setLive = (live: boolean) => Object.values(caches).forEach((cache) => cache.setLive(live));
   let closed = false;
   let listener: Listener | undefined;
@@ -69,8 +69,10 @@ export async function listenForRowChanges(database: DatabaseHandle, options: Row
       if (down) logger.info('row change notifications restored: read caches on');
       down = false;
     } catch (error) {
+      // Said once per outage (the loss was logged already); the retries are quiet.
+      if (down) logger.debug({ err: error, attempt }, 'still cannot listen for row changes');
+      else logger.warn({ err: error, attempt }, 'cannot listen for row changes: read caches stay off, retrying');
       down = true;
-      logger.warn({ err: error, attempt }, 'cannot listen for row changes: read caches stay off, retrying');
       schedule(attempt + 1);
     }
   };

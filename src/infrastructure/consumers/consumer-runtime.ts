@@ -19,10 +19,13 @@ import { registry as defaultRegistry } from '../../domain/events/catalog.js';
 import type { EventRegistry } from '../../domain/events/registry.js';
 import { upcast, type UpcastLookup } from '../../domain/events/upcasters.js';
 import type { Delivery, EventBus, Outcome, Subscription } from '../bus/event-bus.js';
+import { asBackgroundWork } from '../db/connect.js';
+import { isConnectionFault } from '../db/connection-faults.js';
 import { buildEvent, insertEvents, type NewEvent } from '../db/event-log.js';
 import { clearFailures, inInbox, insertDeadLetter, recordFailure } from '../db/repositories/dead-letter-repository.js';
 import type { Database } from '../db/schema.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { OutageLog } from '../polling.js';
 import type { Consumer } from './consumer.js';
 import { formatTraceparent, inConsumerSpan } from './trace-context.js';
 
@@ -34,6 +37,9 @@ export interface ConsumerRuntimeDependencies {
   registry?: EventRegistry;
   retry?: Partial<RetryPolicy>;
 }
+
+/** Redelivery delay of an event whose failure could not be recorded (the database is unreachable). */
+const UNRECORDED_RETRY_MS = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -69,17 +75,25 @@ export class ConsumerRuntime {
   readonly #subscriptions: Subscription[] = [];
   readonly #policy: RetryPolicy;
   readonly #registry: EventRegistry;
+  readonly #databaseOutage: OutageLog;
 
   constructor(private readonly deps: ConsumerRuntimeDependencies) {
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
     this.#registry = deps.registry ?? defaultRegistry;
+    this.#databaseOutage = new OutageLog({
+      down: (error) => deps.logger.error({ err: error }, 'consumers cannot reach the database; deliveries come again until it answers'),
+      up: (outage) => deps.logger.info(outage, 'consumers reach the database again'),
+    });
   }
 
   async start(consumers: readonly Consumer[]): Promise<void> {
     for (const consumer of consumers) {
-      const subscription = await this.deps.bus.subscribe(
-        { consumer: consumer.name, types: consumer.types, leaseMs: consumer.leaseMs ?? 30_000, concurrency: consumer.concurrency ?? 8 },
-        (delivery) => this.handleDelivery(consumer, delivery),
+      // Subscriptions (their polling loops) and handlers run under the background query budget.
+      const subscription = await asBackgroundWork(() =>
+        this.deps.bus.subscribe(
+          { consumer: consumer.name, types: consumer.types, leaseMs: consumer.leaseMs ?? 30_000, concurrency: consumer.concurrency ?? 8 },
+          (delivery) => asBackgroundWork(() => this.handleDelivery(consumer, delivery)),
+        ),
       );
       this.#subscriptions.push(subscription);
       this.deps.logger.info({ consumer: consumer.name, types: consumer.types, bus: this.deps.bus.name }, 'consumer started');
@@ -153,6 +167,7 @@ export class ConsumerRuntime {
           return 'processed' as const;
         });
       });
+      this.#databaseOutage.succeeded();
       if (result === 'duplicate') {
         metrics?.duplicates.inc(labels);
         base.debug('duplicate delivery skipped');
@@ -162,7 +177,15 @@ export class ConsumerRuntime {
       }
       return { kind: 'ack' };
     } catch (error) {
-      return this.#failed(consumer, event, attempt, maxAttempts, error, base);
+      try {
+        return await this.#failed(consumer, event, attempt, maxAttempts, error, base);
+      } catch (failure) {
+        // The failure cannot even be recorded: the database is away. Logged once per
+        // outage; the delivery comes again (its attempts count is the broker's).
+        if (!isConnectionFault(failure)) throw failure;
+        this.#databaseOutage.failed(failure);
+        return { kind: 'retry', delayMs: UNRECORDED_RETRY_MS };
+      }
     }
   }
 

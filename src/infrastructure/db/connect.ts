@@ -2,6 +2,7 @@
  * Opens the database: PGlite in a local directory (embedded) or a PostgreSQL server
  * (`DATABASE_URL`). Both return the same `Kysely<Database>` with the same value types.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -98,33 +99,75 @@ export interface PostgresOptions {
   onIdleError?: (error: Error) => void;
   /** Bounded waits (milliseconds; 0 turns one off). See `DatabaseTimeouts`. */
   timeouts?: Partial<DatabaseTimeouts>;
+  /**
+   * How often a listening connection (`listen`) proves it still answers (ms; default
+   * 5 s). A link that stalls without breaking would otherwise keep it silently deaf.
+   */
+  listenHeartbeatMs?: number;
 }
 
 export interface DatabaseTimeouts {
-  /** Opening a connection (TCP + start-up); default 5 s. */
+  /** Opening a connection (TCP + start-up) or waiting for a free one in the pool; default 2 s. */
   connectMs: number;
-  /** Client-side wait for one query's answer, so a stalled link fails fast; default 2 s. */
+  /** Client-side wait for one query's answer on a request path, so a stalled link fails fast; default 2 s. */
   queryMs: number;
+  /**
+   * The same wait for the service's own work (`asBackgroundWork`: migrations at start,
+   * maintenance, the relay, consumers), whose statements may rightly take longer than a
+   * request's budget; it only ends a wait on a stalled link. Default 15 s, past the
+   * server's `statement_timeout`, so that the server's own verdict comes first.
+   */
+  backgroundQueryMs: number;
   /** Server-side `statement_timeout`; default 10 s. */
   statementMs: number;
   /** Server-side `idle_in_transaction_session_timeout`; default 10 s. */
   idleInTransactionMs: number;
 }
 
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, queryMs: 2_000, statementMs: 10_000, idleInTransactionMs: 10_000 };
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = {
+  connectMs: 2_000,
+  queryMs: 2_000,
+  backgroundQueryMs: 15_000,
+  statementMs: 10_000,
+  idleInTransactionMs: 10_000,
+};
+
+/** Which client-side query budget applies to the queries made inside a call chain. */
+type QueryBudget = 'request' | 'background';
+const budgetOfWork = new AsyncLocalStorage<QueryBudget>();
+
+/**
+ * Runs `work` (and everything it starts: timers, loops, callbacks) under the background
+ * query budget instead of the request one. Queries made anywhere else are requests.
+ */
+export function asBackgroundWork<T>(work: () => T): T {
+  return budgetOfWork.run('background', work);
+}
+
+/** The client-side budget for a query issued now, by the pool's settings; 0 for none. */
+type BudgetOf = () => number;
 
 /**
  * A pooled client that runs registered SQL (see prepared-statements.ts) as a named
- * prepared statement; everything else goes through unchanged. Kysely always calls
- * `query(sql, parameters)`.
+ * prepared statement, and gives each query the client-side budget of the work it
+ * belongs to (request or background); everything else goes through unchanged. Kysely
+ * always calls `query(sql, parameters)`.
  */
-class PreparingClient extends pg.Client {}
-type AnyQuery = (this: pg.Client, ...args: unknown[]) => unknown;
+class PreparingClient extends pg.Client {
+  /** The budget of a query issued now; each pool's subclass sets it (see `openPostgres`). */
+  budgetOf: BudgetOf = () => 0;
+}
+type AnyQuery = (this: PreparingClient, ...args: unknown[]) => unknown;
 const plainQuery = pg.Client.prototype.query as AnyQuery;
 (PreparingClient.prototype as unknown as { query: AnyQuery }).query = function (...args) {
   const [text, values] = args;
-  const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) ? preparedStatementName(text) : undefined;
-  const result = name ? plainQuery.call(this, { name, text, values }) : plainQuery.apply(this, args);
+  const kyselyCall = args.length === 2 && typeof text === 'string' && Array.isArray(values);
+  const name = kyselyCall ? preparedStatementName(text) : undefined;
+  const budget = kyselyCall ? this.budgetOf() : 0;
+  const result =
+    name || budget > 0
+      ? plainQuery.call(this, { text, values, ...(name ? { name } : {}), ...(budget > 0 ? { query_timeout: budget } : {}) })
+      : plainQuery.apply(this, args);
   // A query that timed out on the client side leaves the connection waiting for an
   // answer that may never come (a stalled link): close it, so the pool replaces it
   // instead of queueing the next query behind the lost one.
@@ -141,13 +184,17 @@ const plainQuery = pg.Client.prototype.query as AnyQuery;
 export function openPostgres(options: PostgresOptions): DatabaseHandle {
   // The client-side query budget is for request paths: the service passes it from its
   // configuration. Other callers (migrations, tests, tools) get none unless they ask.
-  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, queryMs: 0, ...options.timeouts };
+  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, queryMs: 0, backgroundQueryMs: 0, ...options.timeouts };
+  const budgetOf: BudgetOf = () => (budgetOfWork.getStore() === 'background' ? timeouts.backgroundQueryMs : timeouts.queryMs);
+  // Each query gets the budget of the work it belongs to (none on the connection itself).
+  class Client extends PreparingClient {
+    override budgetOf = budgetOf;
+  }
   const pool = new pg.Pool({
-    Client: PreparingClient,
+    Client,
     connectionString: options.connectionString,
     max: options.max ?? 10,
     connectionTimeoutMillis: timeouts.connectMs,
-    ...(timeouts.queryMs > 0 ? { query_timeout: timeouts.queryMs } : {}),
     ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
     ...(timeouts.idleInTransactionMs > 0 ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs } : {}),
     keepAlive: true,
@@ -180,18 +227,25 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
     db,
     engine: 'postgres',
     // A connection of its own, outside the pool (a pooled one would be shared).
-    // TCP keepalive makes a silently dead peer an error within about a minute.
+    // TCP keepalive makes a silently dead peer an error within about a minute; a
+    // heartbeat query bounded like the listen itself catches a stalled link sooner.
     async listen(channel, onPayload, onLost) {
+      const heartbeatMs = options.listenHeartbeatMs ?? 5_000;
       const client = new pg.Client({
         connectionString: options.connectionString,
-        connectionTimeoutMillis: 10_000,
+        connectionTimeoutMillis: timeouts.connectMs || 10_000,
+        query_timeout: Math.max(heartbeatMs, 1_000),
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,
       });
       let ended = false;
+      const heartbeat: { timer?: NodeJS.Timeout } = {};
       const lose = (error: Error) => {
         if (ended) return;
         ended = true;
+        clearInterval(heartbeat.timer);
+        // The socket may be stalled: do not wait for a goodbye that cannot arrive.
+        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
         client.end().catch(() => undefined);
         onLost(error);
       };
@@ -205,13 +259,25 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
         await client.query(`LISTEN ${quoteIdentifier(channel)}`);
       } catch (error) {
         ended = true;
+        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
         await client.end().catch(() => undefined);
         throw error;
       }
+      let beating = false;
+      heartbeat.timer = setInterval(() => {
+        if (beating || ended) return;
+        beating = true;
+        client.query('SELECT 1').then(
+          () => (beating = false),
+          (error: unknown) => lose(error instanceof Error ? error : new Error(String(error))),
+        );
+      }, heartbeatMs);
+      heartbeat.timer.unref();
       return {
         async close() {
           if (ended) return;
           ended = true;
+          clearInterval(heartbeat.timer);
           await client.end().catch(() => undefined);
         },
       };

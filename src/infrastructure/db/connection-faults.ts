@@ -24,10 +24,20 @@ const PG_MESSAGES = [
  */
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '25P03']);
 
+/**
+ * Insufficient resources (class 53): disk full (53100), out of memory, too many
+ * connections. The database is up but cannot take the work now; it can again once the
+ * resource is back, so it is answered like an outage, not as a failure of the request.
+ */
+const DISK_FULL = '53100';
+const isResourceShortage = (code: string): boolean => /^53[0-9A-Z]{3}$/.test(code);
+
 export function isConnectionFault(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; message?: unknown; cause?: unknown };
-  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || SQLSTATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code) || isResourceShortage(e.code))) {
+    return true;
+  }
   if (typeof e.message === 'string' && PG_MESSAGES.some((pattern) => pattern.test(e.message as string))) return true;
   return e.cause !== undefined && e.cause !== error && isConnectionFault(e.cause);
 }
@@ -35,6 +45,17 @@ export function isConnectionFault(error: unknown): boolean {
 /** Seconds a client is told to wait before retrying during an outage. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
+/** Whether the database refused a write for want of disk space (PGlite on a full `DATA_DIR`, or a server's disk). */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === DISK_FULL) return true;
+  }
+  return false;
+}
+
 export function unavailable(error: unknown): DomainError {
-  return new DomainError('unavailable', 'DEPENDENCY.UNAVAILABLE', 'the database is unavailable; retry shortly', [], { cause: error });
+  const detail = isDiskFull(error)
+    ? 'the database has no disk space left to write; nothing was stored; retry once space is freed'
+    : 'the database is unavailable; retry shortly';
+  return new DomainError('unavailable', 'DEPENDENCY.UNAVAILABLE', detail, [], { cause: error });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Config } from '../../config.js';
-import { openPglite, openPostgres, type DatabaseHandle } from './connect.js';
+import { asBackgroundWork, openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { isConnectionFault } from './connection-faults.js';
 import { acquireDataDirLock, type DataDirLock, type DataDirOwner } from './data-dir-lock.js';
 import { migrations } from './migrations/index.js';
@@ -62,7 +62,8 @@ export async function openDatabase(config: Config, logger: Logger, options: Omit
   const handle = await connectDatabase(config, { ...options, logger });
   try {
     if (config.databaseUrl) await assertReachable(handle, config.databaseUrl);
-    await prepareSchema(handle, config, logger);
+    // Migrations and partition work may take longer than a request's query budget.
+    await asBackgroundWork(() => prepareSchema(handle, config, logger));
   } catch (error) {
     await handle.close();
     throw error;
@@ -132,7 +133,7 @@ export async function runMaintenance(handle: DatabaseHandle, logger: Logger, set
 
 /** Runs the maintenance tasks every `everyMs` (hourly); returns a function that stops it. */
 export function scheduleMaintenance(handle: DatabaseHandle, logger: Logger, settings: MaintenanceSettings, everyMs = 60 * 60 * 1000): () => void {
-  const timer = setInterval(() => void runMaintenance(handle, logger, settings), everyMs);
+  const timer = setInterval(() => void asBackgroundWork(() => runMaintenance(handle, logger, settings)), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

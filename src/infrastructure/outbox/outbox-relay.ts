@@ -25,9 +25,10 @@ import type { Logger } from 'pino';
 import type { CloudEvent } from '../../domain/events/cloud-event.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { PostgresBus, publishIn, wakeLocalSubscribers } from '../bus/postgres/postgres-bus.js';
+import { asBackgroundWork } from '../db/connect.js';
 import { toCloudEvent, type OutboxRow } from '../db/event-log.js';
 import type { Database } from '../db/schema.js';
-import { IdlePoller } from '../polling.js';
+import { IdlePoller, OutageLog } from '../polling.js';
 
 export interface OutboxRelayOptions {
   /** Checkpoint name; default the bus name, so each bus has its own position. */
@@ -74,7 +75,8 @@ export class OutboxRelay {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#loop = this.#run();
+    // Batches run under the background query budget, not a request's.
+    this.#loop = asBackgroundWork(() => this.#run());
   }
 
   /** Stops after the batch in hand and gives the lease up, so a stand-by takes over at once. */
@@ -153,11 +155,18 @@ export class OutboxRelay {
 
   async #run(): Promise<void> {
     const log = this.options.logger;
+    const relay = this.#name;
+    // An outage is logged when it starts and when it ends, not at every retry.
+    const outage = new OutageLog({
+      down: (error) => log?.error({ err: error, relay }, 'outbox relay step failed; retrying until it succeeds'),
+      up: (outage) => log?.info({ relay, ...outage }, 'outbox relay works again'),
+    });
     let failures = 0;
     while (this.#running) {
       try {
         const published = await this.relayOnce();
         failures = 0;
+        outage.succeeded();
         if (published > 0) {
           this.#poller.busy();
           continue;
@@ -170,8 +179,9 @@ export class OutboxRelay {
         await this.#poller.idle();
       } catch (error) {
         failures++;
-        log?.error({ err: error, relay: this.#name }, 'outbox relay step failed; retrying');
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+        outage.failed(error);
+        // Short enough that the relay resumes within a second of the database's return.
+        if (this.#running) await sleep(Math.min(1000, 50 * 2 ** Math.min(failures, 5)));
       }
     }
   }

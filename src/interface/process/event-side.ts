@@ -11,7 +11,7 @@ import { PostgresBus } from '../../infrastructure/bus/postgres/postgres-bus.js';
 import { allConsumers, selectConsumers } from '../../infrastructure/consumers/index.js';
 import type { Consumer } from '../../infrastructure/consumers/consumer.js';
 import { ConsumerRuntime } from '../../infrastructure/consumers/consumer-runtime.js';
-import type { DatabaseHandle } from '../../infrastructure/db/connect.js';
+import { asBackgroundWork, type DatabaseHandle } from '../../infrastructure/db/connect.js';
 import { Metrics } from '../../infrastructure/metrics/metrics.js';
 import { OutboxRelay } from '../../infrastructure/outbox/outbox-relay.js';
 
@@ -43,7 +43,10 @@ export async function startEventSide(config: Config, database: DatabaseHandle, l
   });
   await runtime.start(options.consumers);
   relay?.start();
-  const pruner = bus instanceof PostgresBus && options.relay ? setInterval(() => void bus.pruneStream().catch(() => undefined), 3600_000) : undefined;
+  const pruner =
+    bus instanceof PostgresBus && options.relay
+      ? asBackgroundWork(() => setInterval(() => void bus.pruneStream().catch(() => undefined), 3600_000))
+      : undefined;
   pruner?.unref();
   logger.info(
     { bus: bus.name, relay: options.relay, consumers: options.consumers.map((c) => c.name) },

@@ -32,7 +32,8 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { DeliveryDispatcher, leaseExpired, reportToStderr, sleep } from '../delivery-dispatcher.js';
+import { OutageLog } from '../../polling.js';
+import { DeliveryDispatcher, leaseExpired, reportRestoreToStderr, reportToStderr, type RestoreReport, sleep } from '../delivery-dispatcher.js';
 import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
 
 export interface NatsBusOptions {
@@ -45,6 +46,8 @@ export interface NatsBusOptions {
   /** Replicas of the stream when it is created (1 on a single server, 3 in a cluster). */
   replicas?: number;
   onError?: (error: unknown) => void;
+  /** Told when a subscription that was failing to fetch works again. */
+  onRestore?: RestoreReport;
 }
 
 const PUBLISH_WINDOW = 256;
@@ -63,6 +66,7 @@ export class NatsBus implements EventBus {
     private readonly stream: string,
     private readonly root: string,
     private readonly onError: (error: unknown) => void,
+    private readonly onRestore: RestoreReport,
   ) {}
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -87,7 +91,7 @@ export class NatsBus implements EventBus {
           num_replicas: options.replicas ?? 1,
         });
       }
-      return new NatsBus(connection, connection.jetstream(), manager, stream, root, options.onError ?? reportToStderr);
+      return new NatsBus(connection, connection.jetstream(), manager, stream, root, options.onError ?? reportToStderr, options.onRestore ?? reportRestoreToStderr);
     } catch (cause) {
       await connection.close();
       throw new Error(`NATS: cannot set up stream ${stream}`, { cause });
@@ -153,6 +157,11 @@ export class NatsBus implements EventBus {
       else message.nak(Math.max(0, Math.round(outcome.delayMs)));
     };
 
+    // Reported when fetching starts failing and when it works again, not at every retry.
+    const outage = new OutageLog({
+      down: (cause) => this.onError(new Error(`NATS: fetch for ${options.consumer} failed; retrying until it works`, { cause })),
+      up: (outage) => this.onRestore({ consumer: options.consumer, ...outage }),
+    });
     const loop = (async () => {
       while (!stopping.signal.aborted) {
         await dispatcher.waitForSlot(FETCH_EXPIRES_MS);
@@ -173,9 +182,10 @@ export class NatsBus implements EventBus {
             const receivedAt = Date.now();
             dispatcher.run(event.subject, () => handle(message, event, receivedAt));
           }
+          outage.succeeded();
         } catch (cause) {
           if (stopping.signal.aborted) break;
-          this.onError(new Error(`NATS: fetch for ${options.consumer} failed; retrying`, { cause }));
+          outage.failed(cause);
           await sleep(500, stopping.signal);
         }
       }

@@ -18,9 +18,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
 import type { Database } from '../../db/schema.js';
-import { IdlePoller } from '../../polling.js';
+import { IdlePoller, OutageLog } from '../../polling.js';
 import type { Delivery, EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
 
 export interface PostgresBusOptions {
@@ -41,6 +42,8 @@ export interface PostgresBusOptions {
   claimBatch?: number;
   /** How long `bus_events` keeps events for consumers that subscribe later (ms); default 7 days. */
   retentionMs?: number;
+  /** Where a subscriber reports that it cannot claim (once per outage) and that it can again. */
+  logger?: Pick<Logger, 'error' | 'info'>;
 }
 
 export interface QueueStats {
@@ -196,6 +199,7 @@ class PostgresSubscription implements Subscription {
   #slotFreed: (() => void) | undefined;
   #acks: { id: number; token: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
   #ackTimer: NodeJS.Timeout | undefined;
+  readonly #outage: OutageLog;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -206,6 +210,12 @@ class PostgresSubscription implements Subscription {
     private readonly onClosed: () => void,
   ) {
     this.poller = new IdlePoller({ minMs: busOptions.pollMinMs ?? 5, maxMs: busOptions.pollMaxMs ?? 200 });
+    const logger = busOptions.logger;
+    const consumer = options.consumer;
+    this.#outage = new OutageLog({
+      down: (error) => logger?.error({ err: error, consumer }, 'postgres bus cannot claim deliveries; retrying until the database answers'),
+      up: (outage) => logger?.info({ consumer, ...outage }, 'postgres bus claims deliveries again'),
+    });
   }
 
   start(): void {
@@ -250,8 +260,10 @@ class PostgresSubscription implements Subscription {
       let rows: ClaimedRow[];
       try {
         rows = await this.#claim(Math.min(free, this.busOptions.claimBatch ?? 100));
-      } catch {
+        this.#outage.succeeded();
+      } catch (error) {
         // The database is unreachable or busy: wait as if idle, then try again.
+        this.#outage.failed(error);
         await this.poller.idle();
         continue;
       }

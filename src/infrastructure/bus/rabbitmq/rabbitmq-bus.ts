@@ -41,7 +41,7 @@
 import { hostname } from 'node:os';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { reportToStderr, sleep } from '../delivery-dispatcher.js';
+import { BROKER_CALL_TIMEOUT_MS, BrokerTimeoutError, reportToStderr, sleep, withDeadline } from '../delivery-dispatcher.js';
 import type { EventBus, Handler, SubscribeOptions, Subscription } from '../event-bus.js';
 import { LiveSubscription, ignore, type Session, type SubscriptionHost } from './rabbitmq-subscription.js';
 
@@ -72,6 +72,15 @@ const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 10_000;
 /** Bounds one connection attempt (TCP connect and AMQP handshake). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Heartbeat asked of the broker (s): a link that stalls without breaking is declared dead after two missed beats. */
+const HEARTBEAT_S = 5;
+
+/** The URL with a heartbeat, unless it sets one itself. */
+function withHeartbeat(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(HEARTBEAT_S));
+  return parsed.toString();
+}
 
 interface Outage {
   since: number;
@@ -131,7 +140,7 @@ export class RabbitMqBus implements EventBus {
   private async openSession(): Promise<Session> {
     let connection: ChannelModel;
     try {
-      connection = await connect(this.url, {
+      connection = await connect(withHeartbeat(this.url), {
         clientProperties: { connection_name: this.options.connectionName },
         timeout: CONNECT_TIMEOUT_MS,
       });
@@ -365,8 +374,35 @@ export class RabbitMqBus implements EventBus {
     return { confirmed };
   }
 
+  /**
+   * Bounded: a publish whose confirms do not come within `BROKER_CALL_TIMEOUT_MS` (a
+   * stalled link) fails, and its connection is dropped so that a fresh one replaces it.
+   * The relay publishes the batch again; consumers deduplicate.
+   */
   async publish(events: readonly CloudEvent[]): Promise<void> {
     const session = this.current();
+    await this.bounded(session, this.publishIn(session, events), 'RabbitMQ: publish');
+  }
+
+  private async bounded<T>(session: Session, work: Promise<T>, what: string): Promise<T> {
+    try {
+      return await withDeadline(work, BROKER_CALL_TIMEOUT_MS, what);
+    } catch (error) {
+      if (error instanceof BrokerTimeoutError) this.abandon(session, error);
+      throw error;
+    }
+  }
+
+  /** Drops a session's connection that stopped answering; its close starts the reconnection. */
+  private abandon(session: Session, error: Error): void {
+    if (session.dead) return;
+    session.connectionError ??= error;
+    const socket = (session.connection as unknown as { connection?: { stream?: { destroy(error?: Error): void } } }).connection?.stream;
+    if (socket) socket.destroy();
+    else this.lost(session);
+  }
+
+  private async publishIn(session: Session, events: readonly CloudEvent[]): Promise<void> {
     session.topologyReady ??= Promise.all(this.options.consumers.map((c) => this.declareConsumer(session, c.consumer, c.types))).then(
       () => undefined,
       (error: unknown) => {
@@ -388,13 +424,16 @@ export class RabbitMqBus implements EventBus {
   private async publishRetry(consumer: string, message: ConsumeMessage, event: CloudEvent, attempt: number, delayMs: number): Promise<void> {
     const session = this.current();
     const retry = this.retryQueueFor(session, consumer, delayMs);
-    await retry.ready;
-    const { confirmed } = await this.send(session, '', retry.queue, message.content, { 'x-attempt': attempt }, {
-      messageId: event.id,
-      type: event.type,
-      expiration: String(Math.max(0, Math.round(delayMs))),
-    });
-    await confirmed;
+    const work = (async () => {
+      await retry.ready;
+      const { confirmed } = await this.send(session, '', retry.queue, message.content, { 'x-attempt': attempt }, {
+        messageId: event.id,
+        type: event.type,
+        expiration: String(Math.max(0, Math.round(delayMs))),
+      });
+      await confirmed;
+    })();
+    await this.bounded(session, work, 'RabbitMQ: retry publish');
   }
 
   async subscribe(options: SubscribeOptions, handler: Handler): Promise<Subscription> {
@@ -416,7 +455,7 @@ export class RabbitMqBus implements EventBus {
   async ping(): Promise<void> {
     const session = this.current();
     try {
-      await this.withChannel(session, (channel) => channel.checkExchange(this.exchange));
+      await this.bounded(session, this.withChannel(session, (channel) => channel.checkExchange(this.exchange)), 'RabbitMQ: ping');
     } catch (cause) {
       throw new Error(`RabbitMQ: exchange ${this.exchange} unreachable`, { cause });
     }

@@ -29,7 +29,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { DeliveryDispatcher, reportToStderr, sleep } from '../delivery-dispatcher.js';
+import { OutageLog } from '../../polling.js';
+import { BROKER_CALL_TIMEOUT_MS, DeliveryDispatcher, reportToStderr, reportRestoreToStderr, sleep, type RestoreReport } from '../delivery-dispatcher.js';
 import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
 
 export interface RedisBusOptions {
@@ -37,9 +38,22 @@ export interface RedisBusOptions {
   url: string;
   prefix?: string;
   onError?: (error: unknown) => void;
+  /** Told when a subscription that was failing to read works again. */
+  onRestore?: RestoreReport;
 }
 
 const BLOCK_MS = 250;
+
+/**
+ * Every command is bounded (a stalled link fails it instead of hanging), and so is the
+ * connect. A command that timed out leaves its connection unusable (its answer may
+ * still come and be taken for the next command's): `reconnectAfterTimeout` drops it.
+ */
+const CONNECTION_OPTIONS = { maxRetriesPerRequest: 3, commandTimeout: BROKER_CALL_TIMEOUT_MS, connectTimeout: BROKER_CALL_TIMEOUT_MS } as const;
+
+function reconnectAfterTimeout(redis: Redis, error: unknown): void {
+  if (error instanceof Error && /Command timed out/.test(error.message)) redis.disconnect(true);
+}
 
 /** KEYS: stream; ARGV: group, subscriber, id, deliveries. Acks only if still ours. */
 const FENCED_ACK = `
@@ -88,12 +102,13 @@ export class RedisBus implements EventBus {
     private readonly url: string,
     private readonly prefix: string,
     private readonly onError: (error: unknown) => void,
+    private readonly onRestore: RestoreReport,
   ) {
     this.eventsKey = `${prefix}:events`;
   }
 
   static async connect(options: RedisBusOptions): Promise<RedisBus> {
-    const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const redis = new Redis(options.url, { lazyConnect: true, ...CONNECTION_OPTIONS });
     redis.on('error', () => undefined); // surfaced by the failing command instead
     try {
       await redis.connect();
@@ -101,7 +116,7 @@ export class RedisBus implements EventBus {
       redis.disconnect();
       throw new Error(`Redis: cannot connect to ${options.url}`, { cause });
     }
-    return new RedisBus(redis, options.url, options.prefix ?? 'nedlia', options.onError ?? reportToStderr);
+    return new RedisBus(redis, options.url, options.prefix ?? 'nedlia', options.onError ?? reportToStderr, options.onRestore ?? reportRestoreToStderr);
   }
 
   async publish(events: readonly CloudEvent[]): Promise<void> {
@@ -113,6 +128,7 @@ export class RedisBus implements EventBus {
     try {
       results = await pipeline.exec();
     } catch (cause) {
+      reconnectAfterTimeout(this.redis, cause);
       throw new Error(`Redis: XADD to ${this.eventsKey} failed`, { cause });
     }
     const failed = results?.find(([error]) => error !== null);
@@ -133,7 +149,7 @@ export class RedisBus implements EventBus {
       }
     }
     // XREADGROUP BLOCK holds its connection, so each subscription reads on its own.
-    const reader = new Redis(this.url, { maxRetriesPerRequest: 3 });
+    const reader = new Redis(this.url, CONNECTION_OPTIONS);
     reader.on('error', () => undefined);
     const types = new Set(options.types);
     const dispatcher = new DeliveryDispatcher(options.concurrency, this.onError);
@@ -204,6 +220,11 @@ export class RedisBus implements EventBus {
       return claimed;
     };
 
+    // Reported when reading starts failing and when it works again, not at every retry.
+    const outage = new OutageLog({
+      down: (cause) => this.onError(new Error(`Redis: reading ${group} failed; retrying until it works`, { cause })),
+      up: (outage) => this.onRestore({ consumer: group, ...outage }),
+    });
     const loop = (async () => {
       while (!stopping.signal.aborted) {
         await dispatcher.waitForSlot(BLOCK_MS);
@@ -222,9 +243,11 @@ export class RedisBus implements EventBus {
           for (const [stream, entries] of read ?? []) {
             dispatch(entries.map(([id, fields]) => ({ stream, id, fields, deliveries: 1 })));
           }
+          outage.succeeded();
         } catch (cause) {
           if (stopping.signal.aborted) break;
-          this.onError(new Error(`Redis: reading ${group} failed; retrying`, { cause }));
+          reconnectAfterTimeout(reader, cause);
+          outage.failed(cause);
           await sleep(500, stopping.signal);
         }
       }
@@ -258,6 +281,7 @@ export class RedisBus implements EventBus {
     try {
       await this.redis.ping();
     } catch (cause) {
+      reconnectAfterTimeout(this.redis, cause);
       throw new Error('Redis: ping failed', { cause });
     }
   }

@@ -46,7 +46,16 @@ import {
 } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { DeliveryDispatcher, leaseExpired, reportToStderr, sleep } from '../delivery-dispatcher.js';
+import { OutageLog } from '../../polling.js';
+import {
+  BROKER_CALL_TIMEOUT_MS,
+  DeliveryDispatcher,
+  leaseExpired,
+  reportRestoreToStderr,
+  reportToStderr,
+  sleep,
+  type RestoreReport,
+} from '../delivery-dispatcher.js';
 import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
 
 export interface SqsBusOptions {
@@ -66,6 +75,8 @@ export interface SqsBusOptions {
   /** Long-poll wait of each receive (0–20 s); 0 polls every 200 ms instead. */
   receiveWaitSeconds?: number;
   onError?: (error: unknown) => void;
+  /** Told when a subscription that was failing to receive works again. */
+  onRestore?: RestoreReport;
 }
 
 const BATCH = 10; // SQS and EventBridge maximum entries per call
@@ -82,6 +93,9 @@ interface Failure {
   senderFault: boolean;
 }
 
+/** Every call but the long poll gives up after `BROKER_CALL_TIMEOUT_MS` (SDK retries included). */
+const bounded = (): { abortSignal: AbortSignal } => ({ abortSignal: AbortSignal.timeout(BROKER_CALL_TIMEOUT_MS) });
+
 export class SqsBus implements EventBus {
   readonly name = 'sqs';
   readonly ordered = false;
@@ -93,6 +107,7 @@ export class SqsBus implements EventBus {
   private readonly subscriptions = new Set<Subscription>();
   private readonly prefix: string;
   private readonly onError: (error: unknown) => void;
+  private readonly onRestore: RestoreReport;
 
   constructor(private readonly options: SqsBusOptions) {
     const common = {
@@ -105,6 +120,7 @@ export class SqsBus implements EventBus {
     }
     this.prefix = options.queuePrefix ?? 'nedlia-';
     this.onError = options.onError ?? reportToStderr;
+    this.onRestore = options.onRestore ?? reportRestoreToStderr;
     for (const { consumer, types } of options.consumers ?? []) this.route(consumer, types);
   }
 
@@ -123,12 +139,12 @@ export class SqsBus implements EventBus {
       const QueueName = `${this.prefix}${consumer}`;
       url = (async () => {
         try {
-          return (await this.sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!;
+          return (await this.sqs.send(new GetQueueUrlCommand({ QueueName }), bounded())).QueueUrl!;
         } catch (error) {
           if (!(error instanceof QueueDoesNotExist) && (error as { name?: string }).name !== 'QueueDoesNotExist') throw error;
         }
         // 14 days, the maximum: a consumer that is down keeps its backlog as long as possible.
-        const created = await this.sqs.send(new CreateQueueCommand({ QueueName, Attributes: { MessageRetentionPeriod: '1209600' } }));
+        const created = await this.sqs.send(new CreateQueueCommand({ QueueName, Attributes: { MessageRetentionPeriod: '1209600' } }), bounded());
         return created.QueueUrl!;
       })().catch((cause: unknown) => {
         this.urls.delete(consumer);
@@ -155,7 +171,7 @@ export class SqsBus implements EventBus {
         const QueueUrl = await this.queueUrl(consumer);
         await sendInBatches(list, `SQS queue ${this.prefix}${consumer}`, async (batch) => {
           const entries = batch.map((item) => ({ Id: item.id, MessageBody: item.body }));
-          const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
+          const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }), bounded());
           return (result.Failed ?? []).map((f) => ({ id: f.Id!, code: f.Code ?? 'unknown', senderFault: f.SenderFault === true }));
         });
       }),
@@ -171,7 +187,7 @@ export class SqsBus implements EventBus {
         const event = byId.get(item.id)!;
         return { EventBusName, Source, DetailType: event.type, Detail: item.body, Time: new Date(event.time) };
       });
-      const result = await this.eventBridge!.send(new PutEventsCommand({ Entries: entries }));
+      const result = await this.eventBridge!.send(new PutEventsCommand({ Entries: entries }), bounded());
       if (!result.FailedEntryCount) return [];
       // Result entries are in request order; a failed one has an ErrorCode.
       return (result.Entries ?? []).flatMap((entry, i) =>
@@ -195,7 +211,7 @@ export class SqsBus implements EventBus {
       const seconds = outcome.kind === 'retry' ? Math.max(1, Math.ceil(outcome.delayMs / 1000)) : 0;
       if (outcome.kind === 'retry' && seconds > MAX_DELAY_SECONDS) {
         const VisibilityTimeout = Math.min(43_200, seconds);
-        await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
+        await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }), bounded());
         return;
       }
       if (outcome.kind === 'retry') {
@@ -207,11 +223,16 @@ export class SqsBus implements EventBus {
             DelaySeconds: seconds,
             MessageAttributes: { [ATTEMPT]: { DataType: 'Number', StringValue: next } },
           }),
+          bounded(),
         );
       }
-      await this.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle }), bounded());
     };
 
+    const settling = new OutageLog({
+      down: (cause) => this.onError(new Error(`SQS: settling deliveries of ${options.consumer} failed; they come again after their visibility timeout`, { cause })),
+      up: (outage) => this.onRestore({ consumer: options.consumer, ...outage }),
+    });
     const handle = async (message: Message, event: CloudEvent, receivedAt: number): Promise<void> => {
       if (!types.has(event.type)) return settle(message, { kind: 'ack' });
       if (leaseExpired(receivedAt, visibility * 1000)) return; // waited too long here: visible again
@@ -225,9 +246,18 @@ export class SqsBus implements EventBus {
       }
       // Stale (visible again, maybe received elsewhere): an old receipt handle must not settle it.
       if (leaseExpired(receivedAt, visibility * 1000)) return;
-      await settle(message, outcome);
+      // A settle that fails leaves the message to come back after its visibility timeout.
+      await settle(message, outcome).then(
+        () => settling.succeeded(),
+        (cause: unknown) => settling.failed(cause),
+      );
     };
 
+    // Reported when receiving starts failing and when it works again, not at every retry.
+    const outage = new OutageLog({
+      down: (cause) => this.onError(new Error(`SQS: receive from ${QueueUrl} failed; retrying until it works`, { cause })),
+      up: (outage) => this.onRestore({ consumer: options.consumer, ...outage }),
+    });
     const loop = (async () => {
       while (!stopping.signal.aborted) {
         await dispatcher.waitForSlot(1000);
@@ -244,8 +274,10 @@ export class SqsBus implements EventBus {
               AttributeNames: ['All'],
               MessageAttributeNames: [ATTEMPT],
             }),
-            { abortSignal: stopping.signal },
+            // A long poll answers within its wait; past it (and a margin) the link is stalled.
+            { abortSignal: AbortSignal.any([stopping.signal, AbortSignal.timeout(waitSeconds * 1000 + BROKER_CALL_TIMEOUT_MS)]) },
           );
+          outage.succeeded();
           for (const message of received.Messages ?? []) {
             const event = parseBody(message.Body);
             if (!event) {
@@ -259,7 +291,7 @@ export class SqsBus implements EventBus {
           if (waitSeconds === 0 && !received.Messages?.length) await sleep(IDLE_POLL_MS, stopping.signal);
         } catch (cause) {
           if (stopping.signal.aborted) break;
-          this.onError(new Error(`SQS: receive from ${QueueUrl} failed; retrying`, { cause }));
+          outage.failed(cause);
           await sleep(1000, stopping.signal);
         }
       }
@@ -282,7 +314,7 @@ export class SqsBus implements EventBus {
   async ping(): Promise<void> {
     if (this.closed) throw new Error('SQS bus is closed');
     try {
-      await this.sqs.send(new ListQueuesCommand({ QueueNamePrefix: this.prefix, MaxResults: 1 }));
+      await this.sqs.send(new ListQueuesCommand({ QueueNamePrefix: this.prefix, MaxResults: 1 }), bounded());
     } catch (cause) {
       throw new Error('SQS: ListQueues failed', { cause });
     }
