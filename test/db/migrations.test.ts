@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../src/infrastructure/db/migrations/index.js';
 import { MigrationError, migrateUp, migrateToEmpty, migrationStatus } from '../../src/infrastructure/db/migrator.js';
 import { ensureEventLogPartitions, listEventLogPartitions, partitionName } from '../../src/infrastructure/db/partitions.js';
-import { engine, openEmptyDatabase, type TestDatabase } from '../support/engine.js';
+import { engine, openEmptyDatabase, openTestDatabase, type TestDatabase } from '../support/engine.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
@@ -110,5 +110,17 @@ describe(`migrations on ${engine}`, () => {
     // Running it again is harmless.
     await ensureEventLogPartitions(db, later, 2);
     expect(await listEventLogPartitions(db)).toEqual(partitions);
+  });
+
+  it('lets processes preparing one database at once make the same partitions without failing', async () => {
+    database = await openTestDatabase();
+    const db = database.db;
+    // An api and a worker started together both ensure the coming months: on PostgreSQL
+    // their CREATE TABLE IF NOT EXISTS race (a duplicate pg_type row) unless serialized.
+    for (let round = 1; round <= 5; round++) {
+      const month = new Date(Date.UTC(2040 + round, 0, 1));
+      await Promise.all(Array.from({ length: 6 }, () => ensureEventLogPartitions(db, month, 2)));
+      expect(await listEventLogPartitions(db)).toContain(partitionName(month));
+    }
   });
 });

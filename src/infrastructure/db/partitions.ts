@@ -34,13 +34,24 @@ export function monthPartitionsDdl(from: Date, months: number): string {
   return statements.join('\n');
 }
 
-/** Creates any missing partition from this month to `monthsAhead` months later. */
+/** Key of the transaction-scoped advisory lock that serializes partition creation. */
+const PARTITIONS_LOCK = 7_246_110_001;
+
+/**
+ * Creates any missing partition from this month to `monthsAhead` months later.
+ * Processes starting together (an api and a worker) run this at once; `CREATE TABLE
+ * IF NOT EXISTS` alone races on PostgreSQL (both see no table, one fails on a
+ * duplicate catalog row), so the creations take turns under an advisory lock.
+ */
 export async function ensureEventLogPartitions(
   db: AnyKysely,
   now: Date = new Date(),
   monthsAhead = 3,
 ): Promise<void> {
-  await sql.raw(monthPartitionsDdl(now, monthsAhead + 1)).execute(db);
+  await db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`.execute(tx);
+    await sql.raw(monthPartitionsDdl(now, monthsAhead + 1)).execute(tx);
+  });
 }
 
 /** Names of the existing partitions of `event_log`, oldest first. */

@@ -42,7 +42,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
 
   app.get(
     '/health/live',
-    { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } }, logLevel: 'warn' },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The process is up',
+        description: 'Liveness for an orchestrator: 200 while the process runs and serves HTTP, whatever its dependencies do (an outage of the database or the bus never makes it fail).',
+        response: { 200: Status },
+      },
+      logLevel: 'warn',
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -52,6 +60,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
       schema: {
         tags: ['operations'],
         summary: 'The service can take traffic (database and bus answer); 503 names what did not, within a second',
+        description:
+          'Readiness for a load balancer: every dependency is checked at once and the answer comes within a second. ' +
+          '503 problem+json with `retry-after` lists each dependency that failed or did not answer in `errors` (`/checks/database`, `/checks/bus`); the error itself is only logged.',
         response: { 200: Status, 503: { $ref: 'Problem#' } },
       },
       logLevel: 'warn',
