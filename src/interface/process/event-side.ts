@@ -45,7 +45,15 @@ export async function startEventSide(config: Config, database: DatabaseHandle, l
   relay?.start();
   const pruner =
     bus instanceof PostgresBus && options.relay
-      ? asBackgroundWork(() => setInterval(() => void bus.pruneStream().catch(() => undefined), 3600_000))
+      ? asBackgroundWork(() =>
+          setInterval(
+            () =>
+              void bus.pruneStream().catch((error: unknown) =>
+                logger.warn({ err: error }, 'pruning the postgres bus stream failed; the next hourly run tries again'),
+              ),
+            3600_000,
+          ),
+        )
       : undefined;
   pruner?.unref();
   logger.info(
