@@ -32,31 +32,18 @@
  * visibility timeout must be ≥ 6× the function timeout.
  */
 import {
-  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
-  DeleteMessageCommand,
-  SendMessageCommand,
   GetQueueUrlCommand,
   ListQueuesCommand,
   QueueDoesNotExist,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
-  type Message,
 } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
-import { OutageLog } from '../../polling.js';
-import {
-  BROKER_CALL_TIMEOUT_MS,
-  DeliveryDispatcher,
-  leaseExpired,
-  reportRestoreToStderr,
-  reportToStderr,
-  sleep,
-  type RestoreReport,
-} from '../delivery-dispatcher.js';
-import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
+import { reportRestoreToStderr, reportToStderr, sleep, type RestoreReport } from '../delivery-dispatcher.js';
+import type { EventBus, Handler, SubscribeOptions, Subscription } from '../event-bus.js';
+import { bounded, SQS_BATCH, startSqsSubscription } from './sqs-subscription.js';
 
 export interface SqsBusOptions {
   /** AWS region; the SDK's own resolution (AWS_REGION, profile) when absent. */
@@ -79,12 +66,8 @@ export interface SqsBusOptions {
   onRestore?: RestoreReport;
 }
 
-const BATCH = 10; // SQS and EventBridge maximum entries per call
 const MAX_BATCH_BYTES = 240 * 1024; // under the 256 KiB request limit
 const RESEND_ROUNDS = 5;
-const IDLE_POLL_MS = 200;
-const MAX_DELAY_SECONDS = 900; // SQS DelaySeconds limit
-const ATTEMPT = 'nedlia-attempt';
 
 /** An entry a batch call did not accept. */
 interface Failure {
@@ -92,9 +75,6 @@ interface Failure {
   code: string;
   senderFault: boolean;
 }
-
-/** Every call but the long poll gives up after `BROKER_CALL_TIMEOUT_MS` (SDK retries included). */
-const bounded = (): { abortSignal: AbortSignal } => ({ abortSignal: AbortSignal.timeout(BROKER_CALL_TIMEOUT_MS) });
 
 export class SqsBus implements EventBus {
   readonly name = 'sqs';
@@ -199,114 +179,16 @@ export class SqsBus implements EventBus {
   async subscribe(options: SubscribeOptions, handler: Handler): Promise<Subscription> {
     if (this.closed) throw new Error('SQS bus is closed');
     this.route(options.consumer, options.types);
-    const QueueUrl = await this.queueUrl(options.consumer);
-    const types = new Set(options.types);
-    const visibility = Math.max(1, Math.ceil(options.leaseMs / 1000));
-    const dispatcher = new DeliveryDispatcher(options.concurrency, this.onError);
-    const stopping = new AbortController();
-    const waitSeconds = Math.min(20, Math.max(0, this.options.receiveWaitSeconds ?? 10));
-
-    const settle = async (message: Message, outcome: Outcome): Promise<void> => {
-      const ReceiptHandle = message.ReceiptHandle!;
-      const seconds = outcome.kind === 'retry' ? Math.max(1, Math.ceil(outcome.delayMs / 1000)) : 0;
-      if (outcome.kind === 'retry' && seconds > MAX_DELAY_SECONDS) {
-        const VisibilityTimeout = Math.min(43_200, seconds);
-        await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }), bounded());
-        return;
-      }
-      if (outcome.kind === 'retry') {
-        const next = String(attemptOf(message) + 1);
-        await this.sqs.send(
-          new SendMessageCommand({
-            QueueUrl,
-            MessageBody: message.Body!,
-            DelaySeconds: seconds,
-            MessageAttributes: { [ATTEMPT]: { DataType: 'Number', StringValue: next } },
-          }),
-          bounded(),
-        );
-      }
-      await this.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle }), bounded());
-    };
-
-    const settling = new OutageLog({
-      down: (cause) => this.onError(new Error(`SQS: settling deliveries of ${options.consumer} failed; they come again after their visibility timeout`, { cause })),
-      up: (outage) => this.onRestore({ consumer: options.consumer, ...outage }),
+    const subscription = startSqsSubscription({
+      sqs: this.sqs,
+      queueUrl: await this.queueUrl(options.consumer),
+      waitSeconds: Math.min(20, Math.max(0, this.options.receiveWaitSeconds ?? 10)),
+      onError: this.onError,
+      onRestore: this.onRestore,
+      onClosed: () => this.subscriptions.delete(subscription),
+      options,
+      handler,
     });
-    const handle = async (message: Message, event: CloudEvent, receivedAt: number): Promise<void> => {
-      if (!types.has(event.type)) return settle(message, { kind: 'ack' });
-      if (leaseExpired(receivedAt, visibility * 1000)) return; // waited too long here: visible again
-      const attempt = attemptOf(message);
-      let outcome: Outcome;
-      try {
-        outcome = await handler({ event, attempt });
-      } catch (cause) {
-        this.onError(new Error(`SQS: handler of ${options.consumer} threw on ${event.id}`, { cause }));
-        return; // like a crash: visible again when the lease (visibility timeout) runs out
-      }
-      // Stale (visible again, maybe received elsewhere): an old receipt handle must not settle it.
-      if (leaseExpired(receivedAt, visibility * 1000)) return;
-      // A settle that fails leaves the message to come back after its visibility timeout.
-      await settle(message, outcome).then(
-        () => settling.succeeded(),
-        (cause: unknown) => settling.failed(cause),
-      );
-    };
-
-    // Reported when receiving starts failing and when it works again, not at every retry.
-    const outage = new OutageLog({
-      down: (cause) => this.onError(new Error(`SQS: receive from ${QueueUrl} failed; retrying until it works`, { cause })),
-      up: (outage) => this.onRestore({ consumer: options.consumer, ...outage }),
-    });
-    const loop = (async () => {
-      while (!stopping.signal.aborted) {
-        await dispatcher.waitForSlot(1000);
-        if (dispatcher.free === 0 || stopping.signal.aborted) continue;
-        try {
-          const received = await this.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl,
-              MaxNumberOfMessages: Math.min(BATCH, dispatcher.free),
-              WaitTimeSeconds: waitSeconds,
-              VisibilityTimeout: visibility,
-              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-              // The deprecated spelling too: some SQS-compatible servers know only this one.
-              AttributeNames: ['All'],
-              MessageAttributeNames: [ATTEMPT],
-            }),
-            // A long poll answers within its wait; past it (and a margin) the link is stalled.
-            { abortSignal: AbortSignal.any([stopping.signal, AbortSignal.timeout(waitSeconds * 1000 + BROKER_CALL_TIMEOUT_MS)]) },
-          );
-          outage.succeeded();
-          for (const message of received.Messages ?? []) {
-            const event = parseBody(message.Body);
-            if (!event) {
-              // Left alone: a redrive DLQ, if configured, takes it after maxReceiveCount.
-              this.onError(new Error(`SQS: message ${message.MessageId} in ${QueueUrl} is not a CloudEvent`));
-              continue;
-            }
-            const receivedAt = Date.now();
-            dispatcher.run(event.id, () => handle(message, event, receivedAt));
-          }
-          if (waitSeconds === 0 && !received.Messages?.length) await sleep(IDLE_POLL_MS, stopping.signal);
-        } catch (cause) {
-          if (stopping.signal.aborted) break;
-          outage.failed(cause);
-          await sleep(1000, stopping.signal);
-        }
-      }
-    })();
-
-    let closing: Promise<void> | undefined;
-    const subscription: Subscription = {
-      close: () =>
-        (closing ??= (async () => {
-          stopping.abort();
-          await loop;
-          await dispatcher.drain(options.leaseMs);
-          this.subscriptions.delete(subscription);
-        })()),
-    };
     this.subscriptions.add(subscription);
     return subscription;
   }
@@ -326,22 +208,6 @@ export class SqsBus implements EventBus {
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.sqs.destroy();
     this.eventBridge?.destroy();
-  }
-}
-
-function attemptOf(message: Message): number {
-  const base = Number(message.MessageAttributes?.[ATTEMPT]?.StringValue ?? 1);
-  return base + Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1;
-}
-
-/** A CloudEvent from a message body, unwrapping an EventBridge envelope. */
-function parseBody(body: string | undefined): CloudEvent | undefined {
-  try {
-    const parsed = JSON.parse(body ?? '') as Record<string, unknown>;
-    const event = ('detail-type' in parsed && typeof parsed.detail === 'object' ? parsed.detail : parsed) as CloudEvent;
-    return typeof event?.id === 'string' && typeof event.type === 'string' ? event : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -381,7 +247,7 @@ function chunk(items: Array<{ id: string; body: string }>): Array<Array<{ id: st
   let bytes = 0;
   for (const item of items) {
     const size = Buffer.byteLength(item.body);
-    if (current.length > 0 && (current.length === BATCH || bytes + size > MAX_BATCH_BYTES)) {
+    if (current.length > 0 && (current.length === SQS_BATCH || bytes + size > MAX_BATCH_BYTES)) {
       batches.push(current);
       current = [];
       bytes = 0;
