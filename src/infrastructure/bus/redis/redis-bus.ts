@@ -32,6 +32,7 @@ import type { CloudEvent } from '../../../domain/events/cloud-event.js';
 import { OutageLog } from '../../polling.js';
 import { BROKER_CALL_TIMEOUT_MS, DeliveryDispatcher, reportToStderr, reportRestoreToStderr, sleep, type RestoreReport } from '../delivery-dispatcher.js';
 import type { EventBus, Handler, Outcome, SubscribeOptions, Subscription } from '../event-bus.js';
+import { FENCED_ACK, FENCED_RETRY, MOVE_DUE } from './redis-scripts.js';
 
 export interface RedisBusOptions {
   /** e.g. `redis://127.0.0.1:6379/0`. */
@@ -54,33 +55,6 @@ const CONNECTION_OPTIONS = { maxRetriesPerRequest: 3, commandTimeout: BROKER_CAL
 function reconnectAfterTimeout(redis: Redis, error: unknown): void {
   if (error instanceof Error && /Command timed out/.test(error.message)) redis.disconnect(true);
 }
-
-/** KEYS: stream; ARGV: group, subscriber, id, deliveries. Acks only if still ours. */
-const FENCED_ACK = `
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #p == 0 or p[1][2] ~= ARGV[2] or tonumber(p[1][4]) ~= tonumber(ARGV[4]) then return 0 end
-return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`;
-
-/** KEYS: stream, delayed set; ARGV: group, subscriber, id, deliveries, delay ms, member. */
-const FENCED_RETRY = `
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #p == 0 or p[1][2] ~= ARGV[2] or tonumber(p[1][4]) ~= tonumber(ARGV[4]) then return 0 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[6])
-return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`;
-
-/** KEYS: delayed set, retry stream; ARGV: limit. Moves due retries to the retry stream. */
-const MOVE_DUE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
-for _, member in ipairs(due) do
-  local r = cjson.decode(member)
-  redis.call('XADD', KEYS[2], '*', 'event', r.event, 'attempt', r.attempt)
-  redis.call('ZREM', KEYS[1], member)
-end
-return #due`;
 
 type Entry = [id: string, fields: string[]];
 interface Fetched {
