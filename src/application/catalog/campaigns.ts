@@ -5,7 +5,7 @@
  */
 import type { Updateable } from 'kysely';
 import { EventTypes } from '../../domain/events/catalog.js';
-import type { FieldError } from '../../domain/errors.js';
+import { campaignDateErrors, campaignProductErrors, foreignProductErrors } from '../../domain/campaign.js';
 import { appendEvents } from '../../infrastructure/db/event-log.js';
 import {
   insertCampaign,
@@ -93,21 +93,16 @@ async function checkProducts(
   status: CampaignStatus,
 ): Promise<void> {
   if (sent) {
-    const own = await productIdsOfAdvertiser(db, advertiserId, sent);
-    const errors: FieldError[] = sent.flatMap((id, index) =>
-      own.has(id) ? [] : [{ path: `/product_ids/${index}`, message: "is not a product of the campaign's advertiser" }],
-    );
+    const errors = foreignProductErrors(sent, await productIdsOfAdvertiser(db, advertiserId, sent));
     if (errors.length > 0) throw invalid('CAMPAIGN.INVALID_PRODUCTS', "a campaign promotes its own advertiser's products", errors);
   }
-  if (status === 'active' && productIds.length === 0) {
-    throw invalid('CAMPAIGN.NO_PRODUCTS', 'an active campaign promotes at least one product', [
-      { path: '/product_ids', message: 'must name at least one product when the campaign is active' },
-    ]);
-  }
+  const missing = campaignProductErrors(status, productIds);
+  if (missing.length > 0) throw invalid('CAMPAIGN.NO_PRODUCTS', 'an active campaign promotes at least one product', missing);
 }
 
 function checkDates(start: string, end: string): void {
-  if (!(end > start)) throw invalid('CAMPAIGN.INVALID_DATES', 'end_date must be after start_date', [{ path: '/end_date', message: 'must be after start_date' }]);
+  const errors = campaignDateErrors(start, end);
+  if (errors.length > 0) throw invalid('CAMPAIGN.INVALID_DATES', 'end_date must be after start_date', errors);
 }
 
 export async function createCampaign({ db, context }: CatalogCommand, input: NewCampaignInput): Promise<Campaign> {
