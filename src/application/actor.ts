@@ -1,19 +1,9 @@
 /**
- * Who is calling: resolved from a verified token (or an ingest key) by the interface
- * layer, and passed to every use case, which enforces what the role may do.
+ * The caller as use cases receive it (see domain/actor.ts), and the context of a command.
  */
-export type Role = 'admin' | 'advertiser' | 'creator';
+import type { Actor } from '../domain/actor.js';
 
-export interface Actor {
-  /** The identity provider's `sub`. */
-  userId: string;
-  roles: readonly Role[];
-  /** `custom:advertiser_id`, for advertisers. */
-  advertiserId?: string;
-}
-
-export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);
-export const isAdmin = (actor: Actor): boolean => hasRole(actor, 'admin');
+export { hasRole, isAdmin, type Actor, type Role } from '../domain/actor.js';
 
 /** Where a command came from: who, and the request it belongs to (correlation id). */
 export interface CommandContext {

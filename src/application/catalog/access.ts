@@ -9,7 +9,8 @@ import type { Database } from '../../infrastructure/db/schema.js';
 import type { PlacementWithOwners } from '../../infrastructure/db/repositories/placement-repository.js';
 import type { RowCache } from '../row-cache.js';
 import { DomainError, notFound, type FieldError } from '../../domain/errors.js';
-import { hasRole, isAdmin, type Actor, type CommandContext } from '../actor.js';
+import { advertiserScope, isAdmin, isCreator } from '../../domain/actor.js';
+import type { CommandContext } from '../actor.js';
 
 export interface CatalogDeps {
   db: Kysely<Database>;
@@ -28,17 +29,10 @@ export const forbidden = (what: string): DomainError =>
 export const invalid = (code: string, message: string, errors: FieldError[]): DomainError =>
   new DomainError('invalid', code, message, errors);
 
-/** The advertiser an advertiser acts for, if the actor is one (and has the claim). */
-export function advertiserScope(actor: Actor): string | undefined {
-  return hasRole(actor, 'advertiser') ? actor.advertiserId : undefined;
-}
-
-export const isCreator = (actor: Actor): boolean => hasRole(actor, 'creator');
-
 /** Throws NOT_FOUND unless `visible`; then FORBIDDEN unless `allowed`. */
 export function assertAccess(visible: boolean, allowed: boolean, resource: string, id: string, action: string): void {
   if (!visible) throw notFound(resource, id);
   if (!allowed) throw forbidden(`${action} this ${resource}`);
 }
 
-export { isAdmin };
+export { advertiserScope, isAdmin, isCreator };

@@ -1,6 +1,7 @@
 /**
  * Advertiser use cases. Admins manage advertisers; an advertiser reads its own row.
  */
+import { mayManageAdvertiserRows } from '../../domain/tenancy.js';
 import { EventTypes } from '../../domain/events/catalog.js';
 import { appendEvents } from '../../infrastructure/db/event-log.js';
 import {
@@ -23,7 +24,7 @@ export interface NewAdvertiserInput {
 }
 export type AdvertiserPatch = Partial<NewAdvertiserInput>;
 
-const canSee = (actor: Actor, id: string): boolean => isAdmin(actor) || advertiserScope(actor) === id;
+const canSee = mayManageAdvertiserRows;
 
 export async function listAdvertisers(
   deps: CatalogDeps,

@@ -3,6 +3,7 @@
  * everything. A campaign promotes products of its own advertiser, and an active
  * campaign promotes at least one. `spent` is only ever moved by event ingestion.
  */
+import { mayManageAdvertiserRows } from '../../domain/tenancy.js';
 import type { Updateable } from 'kysely';
 import { EventTypes } from '../../domain/events/catalog.js';
 import { campaignDateErrors, campaignProductErrors, foreignProductErrors } from '../../domain/campaign.js';
@@ -50,7 +51,7 @@ export interface Campaign {
   productIds: string[];
 }
 
-const canManage = (actor: Actor, advertiserId: string): boolean => isAdmin(actor) || advertiserScope(actor) === advertiserId;
+const canManage = mayManageAdvertiserRows;
 
 export async function listCampaigns(
   deps: CatalogDeps,

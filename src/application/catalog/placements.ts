@@ -5,6 +5,7 @@
  * the video's duration, positions are fractions of the frame, and the editor
  * plugin may send SMPTE timecodes + fps instead of seconds.
  */
+import { mayManageVideo, maySeePlacement } from '../../domain/tenancy.js';
 import { assertValidPlacement, type Placement, type PlacementStatus, type Position } from '../../domain/placement.js';
 import { EventTypes } from '../../domain/events/catalog.js';
 import type { FieldError } from '../../domain/errors.js';
@@ -56,10 +57,8 @@ interface Owners {
   productAdvertiserId: string;
 }
 
-const canWrite = (actor: Actor, owners: Owners): boolean =>
-  isAdmin(actor) || (isCreator(actor) && owners.videoOwnerId === actor.userId);
-const canSee = (actor: Actor, owners: Owners): boolean =>
-  canWrite(actor, owners) || (advertiserScope(actor) !== undefined && advertiserScope(actor) === owners.productAdvertiserId);
+const canWrite = (actor: Actor, owners: Owners): boolean => mayManageVideo(actor, owners.videoOwnerId);
+const canSee = maySeePlacement;
 
 /** Turns timecodes into seconds; the result has only the times that were sent. */
 export function resolveTimes(input: PlacementTimesInput): { start_time?: number; end_time?: number } {

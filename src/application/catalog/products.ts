@@ -2,6 +2,7 @@
  * Product use cases. Advertisers manage their own products; creators read the
  * products of active advertisers (to place them in videos); admins do everything.
  */
+import { mayManageAdvertiserRows, productVisibility } from '../../domain/tenancy.js';
 import { EventTypes } from '../../domain/events/catalog.js';
 import { appendEvents } from '../../infrastructure/db/event-log.js';
 import type { Page, PageRequest } from '../../infrastructure/db/repositories/keyset-page.js';
@@ -26,12 +27,12 @@ export interface NewProductInput {
 }
 export type ProductPatch = Partial<Omit<NewProductInput, 'advertiser_id'>>;
 
-const canWrite = (actor: Actor, row: ProductRow): boolean => isAdmin(actor) || advertiserScope(actor) === row.advertiser_id;
+const canWrite = (actor: Actor, row: ProductRow): boolean => mayManageAdvertiserRows(actor, row.advertiser_id);
 
 /** Whether `actor` may see `row` (creators: only products of active advertisers). */
 export async function canSeeProduct(db: Executor, actor: Actor, row: ProductRow): Promise<boolean> {
-  if (canWrite(actor, row)) return true;
-  return isCreator(actor) && advertiserIsActive(db, row.advertiser_id);
+  const visibility = productVisibility(actor, row.advertiser_id);
+  return visibility === 'visible' || (visibility === 'visible while the advertiser is active' && advertiserIsActive(db, row.advertiser_id));
 }
 
 export async function listProducts(

@@ -2,6 +2,7 @@
  * Video use cases. A creator manages the videos it owns (owner = its `sub`);
  * admins do everything. Registering a video records its owner as a user.
  */
+import { mayManageVideo } from '../../domain/tenancy.js';
 import { EventTypes } from '../../domain/events/catalog.js';
 import { appendEvents } from '../../infrastructure/db/event-log.js';
 import type { Page, PageRequest } from '../../infrastructure/db/repositories/keyset-page.js';
@@ -23,8 +24,7 @@ export interface NewVideoInput {
 }
 export type VideoPatch = Partial<NewVideoInput>;
 
-export const canSeeVideo = (actor: Actor, row: Pick<VideoRow, 'owner_id'>): boolean =>
-  isAdmin(actor) || (isCreator(actor) && row.owner_id === actor.userId);
+export const canSeeVideo = (actor: Actor, row: Pick<VideoRow, 'owner_id'>): boolean => mayManageVideo(actor, row.owner_id);
 
 export async function listVideos(deps: CatalogDeps, actor: Actor, filter: { status?: VideoStatus }, page: PageRequest): Promise<Page<VideoRow>> {
   if (isAdmin(actor)) return listRows(deps.db, filter, page);
