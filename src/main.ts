@@ -1,4 +1,4 @@
-/** `npm start` (everything in one process), `npm run api`, `npm run worker`: see interface/process/run-process.ts. */
+/** `npm start` (everything in one process), `npm run api`, `npm run worker`: see interface/process/start-runtime.ts. */
 import { ConfigError, loadConfig } from './config.js';
 import { claimDataDir } from './infrastructure/db/data-dir-lock.js';
 import { assertPortsFree } from './interface/process/ports.js';
@@ -12,8 +12,8 @@ try {
   await assertPortsFree(config, mode);
   // Embedded: the data directory is this process's before anything in it is read or made.
   const lock = await claimDataDir(config, { command: 'npm start', devIssuer: config.auth.devIssuer });
-  const { runProcess } = await import('./interface/process/run-process.js');
-  await runProcess(config, mode, lock);
+  const { startRuntime } = await import('./interface/process/start-runtime.js');
+  await startRuntime(config, mode, lock);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);

@@ -1,6 +1,6 @@
 /**
  * Builds the HTTP application: plugins in boot order (framework, ours, routes).
- * Tests call `buildApp` and `inject`; `server.ts` adds listening and shutdown.
+ * Tests call `buildApp` and `inject`; interface/process/start-runtime.ts adds listening and shutdown.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
