@@ -23,6 +23,12 @@ export interface Config {
   migrateOnStart: boolean;
   eventBus: EventBusKind;
   storage: StorageKind;
+  /** Read only by the adapter `STORAGE` selects. */
+  objectStorage: {
+    /** Bound on each storage call (ms). */
+    timeoutMs: number;
+    s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined; forcePathStyle: boolean };
+  };
   nodeEnv: NodeEnv;
   logLevel: LogLevel;
   auth: {
@@ -201,6 +207,29 @@ function sqsQueuePrefix(env: Env): string {
   return raw;
 }
 
+/**
+ * `STORAGE=s3` needs `S3_BUCKET` (a valid bucket name); `S3_ENDPOINT` points at an
+ * S3-compatible server instead of AWS, and then names the bucket in the path unless
+ * `S3_FORCE_PATH_STYLE=0`. The region falls back to `AWS_REGION`.
+ */
+function objectStorage(env: Env, kind: StorageKind): Config['objectStorage'] {
+  const bucket = env.S3_BUCKET || undefined;
+  if (kind === 's3' && bucket === undefined) throw new ConfigError('S3_BUCKET', 'a bucket name when STORAGE=s3', undefined);
+  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError('S3_BUCKET', 'an S3 bucket name (3-63 lowercase letters, digits, . or -)', bucket);
+  }
+  const endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  return {
+    timeoutMs: integer(env, 'STORAGE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    s3: {
+      bucket,
+      region: env.S3_REGION || env.AWS_REGION || undefined,
+      endpoint,
+      forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    },
+  };
+}
+
 /** Every variable the service reads; `.env.example` must document each. */
 export const SETTINGS = [
   'PORT',
@@ -216,6 +245,11 @@ export const SETTINGS = [
   'MIGRATE_ON_START',
   'EVENT_BUS',
   'STORAGE',
+  'STORAGE_TIMEOUT_MS',
+  'S3_BUCKET',
+  'S3_REGION',
+  'S3_ENDPOINT',
+  'S3_FORCE_PATH_STYLE',
   'NODE_ENV',
   'LOG_LEVEL',
   'AUTH_JWKS_URL',
@@ -252,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AUTH_DEV_ISSUER', 'unset or 0 when NODE_ENV=production', env.AUTH_DEV_ISSUER);
   }
   const auth = tokenIssuer(env, production);
+  const storage = oneOf<StorageKind>(env, 'STORAGE', ['local', 's3'], 'local');
   const config: Config = {
     port: integer(env, 'PORT', 3000, 0, 65535),
     // Outside production only this machine can reach the service (the development issuer may be on).
@@ -269,7 +304,8 @@ export function loadConfig(env: Env = process.env): Config {
     // Embedded and development databases migrate themselves; production only when told.
     migrateOnStart: flag(env, 'MIGRATE_ON_START', databaseUrl === undefined || !production),
     eventBus: oneOf(env, 'EVENT_BUS', ['postgres', 'nats', 'redis', 'rabbitmq', 'sqs'], 'postgres'),
-    storage: oneOf(env, 'STORAGE', ['local', 's3'], 'local'),
+    storage,
+    objectStorage: objectStorage(env, storage),
     nodeEnv,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     auth: { ...auth, devIssuer },
