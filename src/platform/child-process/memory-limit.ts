@@ -30,9 +30,14 @@ function onPath(name: string, pathVariable: string | undefined): string | undefi
 let prlimit: string | null | undefined;
 
 /** The command line that runs `command args` with its address space capped at `bytes`. */
-export function withMemoryLimit(command: string, args: readonly string[], bytes: number): { command: string; args: string[]; via: MemoryLimitVia } {
+export function withMemoryLimit(
+  command: string,
+  args: readonly string[],
+  bytes: number,
+  prefer: MemoryLimitVia = 'prlimit',
+): { command: string; args: string[]; via: MemoryLimitVia } {
   if (prlimit === undefined) prlimit = onPath('prlimit', process.env.PATH) ?? onPath('prlimit', '/usr/bin:/bin:/usr/sbin:/sbin') ?? null;
-  if (prlimit) return { command: prlimit, args: [`--as=${bytes}`, '--', command, ...args], via: 'prlimit' };
+  if (prlimit && prefer === 'prlimit') return { command: prlimit, args: [`--as=${bytes}`, '--', command, ...args], via: 'prlimit' };
   const kib = Math.max(1, Math.floor(bytes / 1024));
   return { command: '/bin/sh', args: ['-c', `ulimit -v ${kib} && exec "$0" "$@"`, command, ...args], via: 'ulimit' };
 }

@@ -26,6 +26,8 @@ export interface ToolRequest {
   maxOutputBytes: number;
   /** Address-space cap in bytes. */
   memoryLimitBytes?: number;
+  /** How the cap is set: `prlimit` (default, when installed) or `ulimit` (`ulimit -v` in /bin/sh). */
+  memoryLimitVia?: MemoryLimitVia;
   /** Between SIGTERM and SIGKILL (default 2 s). */
   killGraceMs?: number;
 }
@@ -58,7 +60,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 export function runTool(request: ToolRequest): Promise<ToolRun> {
-  const limited = request.memoryLimitBytes ? withMemoryLimit(request.command, request.args ?? [], request.memoryLimitBytes) : undefined;
+  const limited = request.memoryLimitBytes ? withMemoryLimit(request.command, request.args ?? [], request.memoryLimitBytes, request.memoryLimitVia) : undefined;
   const started = performance.now();
   const child = spawn(limited?.command ?? request.command, limited?.args ?? [...(request.args ?? [])], {
     cwd: request.cwd,

@@ -109,9 +109,10 @@ describe('running external tools', () => {
     expect(onStderr.message).toContain('stderr');
   });
 
+  const allocate = (mib: number) => `const kept = []; for (let i = 0; i < ${mib / 64}; i++) kept.push(Buffer.alloc(64 * 1024 * 1024, 1)); process.stdout.write('allocated')`;
+  const memoryLimitBytes = 1536 * 1024 * 1024;
+
   it('caps the memory of a run and says when it ran out', async () => {
-    const allocate = (mib: number) => `const kept = []; for (let i = 0; i < ${mib / 64}; i++) kept.push(Buffer.alloc(64 * 1024 * 1024, 1)); process.stdout.write('allocated')`;
-    const memoryLimitBytes = 1536 * 1024 * 1024;
     const error = await limitError({ ...limits, command: node, args: ['-e', allocate(4096)], memoryLimitBytes });
     expect(error.limit).toBe('memory');
     expect(error.run.memoryLimitVia).toBe('prlimit');
@@ -121,6 +122,14 @@ describe('running external tools', () => {
     // Without the cap the same allocation goes through.
     const uncapped = await runTool({ ...limits, command: node, args: ['-e', allocate(2048)] });
     expect(uncapped.stdout.toString()).toBe('allocated');
+  });
+
+  it('caps the memory with ulimit -v where prlimit is not wanted, passing arguments untouched', async () => {
+    const error = await limitError({ ...limits, command: node, args: ['-e', allocate(4096)], memoryLimitBytes, memoryLimitVia: 'ulimit' });
+    expect(error.limit).toBe('memory');
+    expect(error.run.memoryLimitVia).toBe('ulimit');
+    const within = await runTool({ ...limits, command: 'printf', args: ['%s|', '$0', 'a b', '; echo x'], memoryLimitBytes, memoryLimitVia: 'ulimit' });
+    expect(within.stdout.toString()).toBe('$0|a b|; echo x|');
   });
 
   it('says when a command cannot start', async () => {
