@@ -50,3 +50,11 @@ export function ranOutOfMemory(exitCode: number | null, signal: string | null, s
   if (exitCode === 0) return false;
   return (signal !== null && CRASH_SIGNALS.has(signal)) || OUT_OF_MEMORY.test(stderr.toString('utf8'));
 }
+
+/** The wrapper's own failure to exec the tool (126: not executable, 127: not found), as the tool's start error. */
+export function wrapperExecFailure(via: MemoryLimitVia, exitCode: number | null, stderr: Buffer): Error | undefined {
+  if (exitCode !== 126 && exitCode !== 127) return undefined;
+  const text = stderr.toString('utf8');
+  const failed = via === 'prlimit' ? /^prlimit: failed to execute .*$/m.exec(text) : /exec: .*(?:not found|Permission denied).*$/m.exec(text);
+  return failed ? new Error(failed[0]) : undefined;
+}

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { ToolLimitError, ToolStartError } from './tool-errors.js';
 import type { ToolLimit } from './tool-errors.js';
-import { ranOutOfMemory, withMemoryLimit } from './memory-limit.js';
+import { ranOutOfMemory, withMemoryLimit, wrapperExecFailure } from './memory-limit.js';
 import type { MemoryLimitVia } from './memory-limit.js';
 
 export interface ToolRequest {
@@ -131,7 +131,9 @@ export function runTool(request: ToolRequest): Promise<ToolRun> {
           stderr: Buffer.concat(output.stderr),
           ...(limited ? { memoryLimitVia: limited.via } : {}),
         };
-        if (stopped) reject(new ToolLimitError(request.command, stopped.limit, run, stopped.detail));
+        const notStarted = limited && wrapperExecFailure(limited.via, exitCode, run.stderr);
+        if (notStarted) reject(new ToolStartError(request.command, notStarted));
+        else if (stopped) reject(new ToolLimitError(request.command, stopped.limit, run, stopped.detail));
         else if (limited && ranOutOfMemory(exitCode, signal, run.stderr)) {
           reject(new ToolLimitError(request.command, 'memory', run, `${request.memoryLimitBytes} bytes of address space, via ${limited.via}`));
         } else resolve(run);

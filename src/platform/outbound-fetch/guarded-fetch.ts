@@ -125,15 +125,13 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
         answer.body.destroy();
         throw new ResponseTooLargeError(url.href, maxBytes);
       }
-      const capped = cappedBody(url.href, maxBytes);
-      const body = pipeline(answer.body, capped, () => clearTimeout(timer)) as Readable;
-      const wrapped = body as Readable & { destroy: Readable['destroy'] };
-      const readAll = () => buffer(wrapped).catch((error: unknown) => Promise.reject(failure(error)));
+      const body = pipeline(answer.body, cappedBody(url.href, maxBytes), () => clearTimeout(timer));
+      const readAll = () => buffer(body).catch((error: unknown) => Promise.reject(failure(error)));
       return {
         status: answer.statusCode,
         headers: answer.headers,
         url: url.href,
-        body: wrapped,
+        body,
         bytes: readAll,
         text: async () => (await readAll()).toString('utf8'),
       };

@@ -134,5 +134,10 @@ describe('running external tools', () => {
 
   it('says when a command cannot start', async () => {
     await expect(runTool({ ...limits, command: 'nedlia-no-such-tool' })).rejects.toBeInstanceOf(ToolStartError);
+    for (const memoryLimitVia of ['prlimit', 'ulimit'] as const) {
+      const capped = runTool({ ...limits, command: 'nedlia-no-such-tool', memoryLimitBytes, memoryLimitVia });
+      await expect(capped, memoryLimitVia).rejects.toBeInstanceOf(ToolStartError);
+      await expect(runTool({ ...limits, command: '/etc/passwd', memoryLimitBytes, memoryLimitVia }), memoryLimitVia).rejects.toBeInstanceOf(ToolStartError);
+    }
   });
 });
