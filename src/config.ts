@@ -3,6 +3,7 @@
  * missing value stops the process with one line naming the variable and what it
  * expects. `.env.example` documents every variable listed in `SETTINGS`.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type EventBusKind = 'postgres' | 'nats' | 'redis' | 'rabbitmq' | 'sqs';
@@ -171,6 +172,21 @@ function tokenIssuer(env: Env, production: boolean): Omit<Config['auth'], 'devIs
   };
 }
 
+/**
+ * `FETCH_ALLOW_HOSTS`: host names or IP addresses, as the host of a URL (no scheme, port
+ * or path), compared exactly; an entry of another shape would never match, so it is refused.
+ */
+function fetchAllowHosts(env: Env): string[] {
+  const hosts = list(env, 'FETCH_ALLOW_HOSTS').map((h) => h.toLowerCase());
+  const name = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+  for (const host of hosts) {
+    if (!name.test(host) && isIP(host.replace(/^\[|\]$/g, '')) === 0) {
+      throw new ConfigError('FETCH_ALLOW_HOSTS', 'comma-separated host names or IP addresses (media.example.com, 10.0.0.5, ::1), without scheme, port or path', host);
+    }
+  }
+  return hosts;
+}
+
 /** `TRUST_PROXY`: unset or a hop count (`1` behind one load balancer), or proxy addresses/CIDRs. */
 function proxies(env: Env): number | string[] {
   const raw = env.TRUST_PROXY ?? '';
@@ -317,7 +333,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: proxies(env),
     corsOrigins: origins(env),
-    fetchAllowHosts: list(env, 'FETCH_ALLOW_HOSTS'),
+    fetchAllowHosts: fetchAllowHosts(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     consumers: list(env, 'CONSUMERS'),
     inboxRetentionDays: integer(env, 'INBOX_RETENTION_DAYS', 14, 1, 3650),

@@ -11,6 +11,7 @@ import {
 } from '../../../src/platform/outbound-fetch/fetch-errors.js';
 import { createOutboundFetch } from '../../../src/platform/outbound-fetch/guarded-fetch.js';
 import type { OutboundFetch } from '../../../src/platform/outbound-fetch/guarded-fetch.js';
+import { configErrorOf } from '../../support/config-error.js';
 import { startTestServer } from './fetch-test-server.js';
 import type { TestServer } from './fetch-test-server.js';
 
@@ -140,9 +141,15 @@ describe('SSRF-guarded outbound fetch', () => {
 
   it('bounds the whole fetch, body included, by its timeout', async () => {
     const started = Date.now();
-    const answer = await guarded(['127.0.0.1'], { timeoutMs: 500 })(`${server.origin}/trickle`);
+    const fetch = guarded(['127.0.0.1'], { timeoutMs: 500 });
+    const answer = await fetch(`${server.origin}/trickle`);
     await expect(answer.bytes()).rejects.toBeInstanceOf(FetchTimeoutError);
     expect(Date.now() - started).toBeLessThan(20_000);
+    const streamed = await fetch(`${server.origin}/trickle`);
+    const read = async () => {
+      for await (const _chunk of streamed.body) void _chunk;
+    };
+    await expect(read()).rejects.toBeInstanceOf(FetchTimeoutError);
   });
 
   it('fetches https only in production, and never other schemes', async () => {
@@ -152,6 +159,10 @@ describe('SSRF-guarded outbound fetch', () => {
     const development = outboundFetchFromConfig(loadConfig({ FETCH_ALLOW_HOSTS: '127.0.0.1' }));
     fetches.push(development);
     expect((await development(`${server.origin}/ok`)).status).toBe(200);
+    expect(loadConfig({ FETCH_ALLOW_HOSTS: 'Media.Example.com, 10.0.0.5,::1,[fd00::1]' }).fetchAllowHosts).toEqual(['media.example.com', '10.0.0.5', '::1', '[fd00::1]']);
+    for (const entry of ['https://media.example.com', 'media.example.com:8080', 'media.example.com/videos', '*.example.com']) {
+      expect(configErrorOf({ FETCH_ALLOW_HOSTS: entry }).variable, entry).toBe('FETCH_ALLOW_HOSTS');
+    }
     for (const url of ['file:///etc/passwd', 'ftp://127.0.0.1/', 'gopher://127.0.0.1/', 'not a url']) {
       await expect(development(url), url).rejects.toBeInstanceOf(SchemeRefusedError);
     }
