@@ -4,6 +4,7 @@
  * time limit (SIGTERM to the whole group, SIGKILL after a grace period), an output
  * limit per stream (the run is stopped as soon as stdout or stderr passes it), an
  * optional memory limit (`memory-limit.ts`), a working directory and an environment.
+ * When the tool exits, whatever it left running in its group is killed.
  *
  * A run that ends by itself answers its exit code or signal, even a failing one; a
  * run stopped by a limit throws `ToolLimitError` naming the limit.
