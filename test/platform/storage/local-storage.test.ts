@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,19 @@ describe('local object storage', () => {
     expect(await readdir(path.join(root, '.tmp'))).toEqual([]);
     await storage.delete('a/b.txt');
     expect(await readdir(root)).toEqual(['.tmp']);
+  });
+
+  it('removes the temporary files a crashed process left, and only those', async () => {
+    const root = await freshRoot();
+    await mkdir(path.join(root, '.tmp'), { recursive: true });
+    const stale = path.join(root, '.tmp', 'crashed.part');
+    const recent = path.join(root, '.tmp', 'running.part');
+    await writeFile(stale, 'left over');
+    await writeFile(recent, 'in progress');
+    const threeHoursAgo = new Date(Date.now() - 3 * 3_600_000);
+    await utimes(stale, threeHoursAgo, threeHoursAgo);
+    await createLocalStorage({ root, timeoutMs: 30_000 }).put('k', 'v', { contentType: 'text/plain' });
+    expect(await readdir(path.join(root, '.tmp'))).toEqual(['running.part']);
   });
 
   it('is what STORAGE=local selects, under DATA_DIR/objects', async () => {

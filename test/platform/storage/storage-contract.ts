@@ -75,6 +75,15 @@ export function storageContract(name: string, open: (timeoutMs: number) => Promi
       expect(await read(storage, 'doc.json')).toEqual({ contentType: 'text/plain', size: 7, text: '{"v":2}' });
     });
 
+    it('ends concurrent puts of one key with one of them whole', async () => {
+      const bodies = Array.from({ length: 8 }, (_, i) => String(i).repeat(50_000 + i));
+      await Promise.all(bodies.map((body, i) => storage.put('contended.txt', body, { contentType: `text/x-${i}` })));
+      const found = await read(storage, 'contended.txt');
+      const winner = bodies.indexOf(found?.text ?? '');
+      expect(winner).toBeGreaterThanOrEqual(0);
+      expect(found).toMatchObject({ contentType: `text/x-${winner}`, size: bodies[winner]!.length });
+    });
+
     it('keeps the previous object when the body fails midway', async () => {
       await storage.put('kept.txt', 'old', { contentType: 'text/plain' });
       const held = heldStream('partial');

@@ -21,6 +21,9 @@ export interface LocalStorageOptions {
   timeoutMs: number;
 }
 
+/** Longer than the longest put (STORAGE_TIMEOUT_MS is at most an hour). */
+const STALE_TEMP_MS = 2 * 3_600_000;
+
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 
 function isMissing(error: unknown): boolean {
@@ -49,9 +52,22 @@ export function createLocalStorage(options: LocalStorageOptions): ObjectStorage 
     }
   }
 
+  /** Temporary files a crashed process left: older than any put may last. */
+  let swept = false;
+  async function sweep(): Promise<void> {
+    swept = true;
+    const before = Date.now() - STALE_TEMP_MS;
+    for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
+      const file = path.join(tmpDir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && info.mtimeMs < before) await rm(file, { force: true });
+    }
+  }
+
   async function put(key: string, body: ObjectBody, contentType: string, signal: AbortSignal): Promise<ObjectInfo> {
     const target = fileOf(key);
     await mkdir(tmpDir, { recursive: true });
+    if (!swept) await sweep();
     const tmp = path.join(tmpDir, `${randomUUID()}.part`);
     const header = encodeHeader(contentType);
     try {
