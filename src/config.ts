@@ -3,6 +3,7 @@
  * missing value stops the process with one line naming the variable and what it
  * expects. `.env.example` documents every variable listed in `SETTINGS`.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type EventBusKind = 'postgres' | 'nats' | 'redis' | 'rabbitmq' | 'sqs';
@@ -23,6 +24,12 @@ export interface Config {
   migrateOnStart: boolean;
   eventBus: EventBusKind;
   storage: StorageKind;
+  /** Read only by the adapter `STORAGE` selects. */
+  objectStorage: {
+    /** Bound on each storage call (ms). */
+    timeoutMs: number;
+    s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined; forcePathStyle: boolean };
+  };
   nodeEnv: NodeEnv;
   logLevel: LogLevel;
   auth: {
@@ -165,6 +172,21 @@ function tokenIssuer(env: Env, production: boolean): Omit<Config['auth'], 'devIs
   };
 }
 
+/**
+ * `FETCH_ALLOW_HOSTS`: host names or IP addresses, as the host of a URL (no scheme, port
+ * or path), compared exactly; an entry of another shape would never match, so it is refused.
+ */
+function fetchAllowHosts(env: Env): string[] {
+  const hosts = list(env, 'FETCH_ALLOW_HOSTS').map((h) => h.toLowerCase());
+  const name = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+  for (const host of hosts) {
+    if (!name.test(host) && isIP(host.replace(/^\[|\]$/g, '')) === 0) {
+      throw new ConfigError('FETCH_ALLOW_HOSTS', 'comma-separated host names or IP addresses (media.example.com, 10.0.0.5, ::1), without scheme, port or path', host);
+    }
+  }
+  return hosts;
+}
+
 /** `TRUST_PROXY`: unset or a hop count (`1` behind one load balancer), or proxy addresses/CIDRs. */
 function proxies(env: Env): number | string[] {
   const raw = env.TRUST_PROXY ?? '';
@@ -201,6 +223,29 @@ function sqsQueuePrefix(env: Env): string {
   return raw;
 }
 
+/**
+ * `STORAGE=s3` needs `S3_BUCKET` (a valid bucket name); `S3_ENDPOINT` points at an
+ * S3-compatible server instead of AWS, and then names the bucket in the path unless
+ * `S3_FORCE_PATH_STYLE=0`. The region falls back to `AWS_REGION`.
+ */
+function objectStorage(env: Env, kind: StorageKind): Config['objectStorage'] {
+  const bucket = env.S3_BUCKET || undefined;
+  if (kind === 's3' && bucket === undefined) throw new ConfigError('S3_BUCKET', 'a bucket name when STORAGE=s3', undefined);
+  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError('S3_BUCKET', 'an S3 bucket name (3-63 lowercase letters, digits, . or -)', bucket);
+  }
+  const endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  return {
+    timeoutMs: integer(env, 'STORAGE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    s3: {
+      bucket,
+      region: env.S3_REGION || env.AWS_REGION || undefined,
+      endpoint,
+      forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    },
+  };
+}
+
 /** Every variable the service reads; `.env.example` must document each. */
 export const SETTINGS = [
   'PORT',
@@ -217,6 +262,11 @@ export const SETTINGS = [
   'MIGRATE_ON_START',
   'EVENT_BUS',
   'STORAGE',
+  'STORAGE_TIMEOUT_MS',
+  'S3_BUCKET',
+  'S3_REGION',
+  'S3_ENDPOINT',
+  'S3_FORCE_PATH_STYLE',
   'NODE_ENV',
   'LOG_LEVEL',
   'AUTH_JWKS_URL',
@@ -253,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AUTH_DEV_ISSUER', 'unset or 0 when NODE_ENV=production', env.AUTH_DEV_ISSUER);
   }
   const auth = tokenIssuer(env, production);
+  const storage = oneOf<StorageKind>(env, 'STORAGE', ['local', 's3'], 'local');
   const config: Config = {
     port: integer(env, 'PORT', 3000, 0, 65535),
     // Outside production only this machine can reach the service (the development issuer may be on).
@@ -271,7 +322,8 @@ export function loadConfig(env: Env = process.env): Config {
     // Embedded and development databases migrate themselves; production only when told.
     migrateOnStart: flag(env, 'MIGRATE_ON_START', databaseUrl === undefined || !production),
     eventBus: oneOf(env, 'EVENT_BUS', ['postgres', 'nats', 'redis', 'rabbitmq', 'sqs'], 'postgres'),
-    storage: oneOf(env, 'STORAGE', ['local', 's3'], 'local'),
+    storage,
+    objectStorage: objectStorage(env, storage),
     nodeEnv,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     auth: { ...auth, devIssuer },
@@ -283,7 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: proxies(env),
     corsOrigins: origins(env),
-    fetchAllowHosts: list(env, 'FETCH_ALLOW_HOSTS'),
+    fetchAllowHosts: fetchAllowHosts(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     consumers: list(env, 'CONSUMERS'),
     inboxRetentionDays: integer(env, 'INBOX_RETENTION_DAYS', 14, 1, 3650),
