@@ -207,6 +207,11 @@ describe(`the development issuer (${engine})`, () => {
       const res = await fetch(`${service.url}/v1/me`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ user_id: 'creator-9', roles: ['creator'], advertiser_id: null });
+      // Log lines reach stdout in batches, at least every second: wait for the line.
+      const deadline = Date.now() + 15_000;
+      while (!service.output().includes('development token issuer is on') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       expect(service.output()).toContain('development token issuer is on');
     } finally {
       service.child.kill('SIGTERM');
