@@ -39,10 +39,11 @@
  * on them finish, but their ack or retry is dropped and their lease timers cleared.
  */
 import { hostname } from 'node:os';
-import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import type { CloudEvent } from '../../../domain/events/cloud-event.js';
 import { BROKER_CALL_TIMEOUT_MS, BrokerTimeoutError, reportToStderr, sleep, withDeadline } from '../delivery-dispatcher.js';
 import type { EventBus, Handler, SubscribeOptions, Subscription } from '../event-bus.js';
+import { declareConsumer, failureOf, openSession, publishEvents, publishRetryCopy, queueOf, withChannel, type Topology } from './rabbitmq-session.js';
 import { LiveSubscription, ignore, type Session, type SubscriptionHost } from './rabbitmq-subscription.js';
 
 export interface RabbitMqBusOptions {
@@ -67,21 +68,8 @@ export interface RestoreInfo {
   downtimeMs: number;
 }
 
-const MIN_BUCKET_MS = 100;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 10_000;
-/** Bounds one connection attempt (TCP connect and AMQP handshake). */
-const CONNECT_TIMEOUT_MS = 10_000;
-/** Heartbeat asked of the broker (s): a link that stalls without breaking is declared dead after two missed beats. */
-const HEARTBEAT_S = 5;
-
-/** The URL with a heartbeat, unless it sets one itself. */
-function withHeartbeat(url: string): string {
-  const parsed = new URL(url);
-  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(HEARTBEAT_S));
-  return parsed.toString();
-}
-
 interface Outage {
   since: number;
   cause: Error;
@@ -104,11 +92,10 @@ export class RabbitMqBus implements EventBus {
   private recovery: Promise<void> | undefined;
   private readonly stopRecovery = new AbortController();
   private readonly subscriptions = new Set<LiveSubscription>();
-  private readonly exchange: string;
-  private readonly deadExchange: string;
+  private readonly topology: Topology;
   private readonly host: SubscriptionHost = {
-    queueOf: (consumer) => this.queueOf(consumer),
-    declareConsumer: (session, consumer, types) => this.declareConsumer(session, consumer, types),
+    queueOf: (consumer) => queueOf(this.topology, consumer),
+    declareConsumer: (session, consumer, types) => declareConsumer(this.topology, session, consumer, types),
     lost: (session) => this.lost(session),
     publishRetry: (...args) => this.publishRetry(...args),
     onError: (error) => this.options.onError(error),
@@ -118,8 +105,12 @@ export class RabbitMqBus implements EventBus {
     private readonly url: string,
     private readonly options: ResolvedOptions,
   ) {
-    this.exchange = `${options.prefix}.events`;
-    this.deadExchange = `${options.prefix}.dead-letter`;
+    this.topology = {
+      prefix: options.prefix,
+      exchange: `${options.prefix}.events`,
+      deadExchange: `${options.prefix}.dead-letter`,
+      deliveryLimit: options.deliveryLimit,
+    };
   }
 
   static async connect(options: RabbitMqBusOptions): Promise<RabbitMqBus> {
@@ -137,54 +128,8 @@ export class RabbitMqBus implements EventBus {
   }
 
   /** Connects, opens the publisher channel and asserts the exchanges. */
-  private async openSession(): Promise<Session> {
-    let connection: ChannelModel;
-    try {
-      connection = await connect(withHeartbeat(this.url), {
-        clientProperties: { connection_name: this.options.connectionName },
-        timeout: CONNECT_TIMEOUT_MS,
-      });
-    } catch (cause) {
-      throw new Error(`RabbitMQ: cannot connect to ${this.url.replace(/\/\/[^@]*@/, '//***@')}`, { cause });
-    }
-    const session: Session = {
-      connection,
-      publisher: undefined,
-      dead: false,
-      connectionError: undefined,
-      channelError: undefined,
-      declared: new Map(),
-      retryQueues: new Map(),
-      topologyReady: undefined,
-    };
-    connection.on('error', (error: Error) => (session.connectionError ??= error));
-    connection.on('close', (error?: Error) => {
-      if (error) session.connectionError ??= error;
-      this.lost(session);
-    });
-    try {
-      const publisher = await connection.createConfirmChannel();
-      publisher.on('error', (cause: Error) => (session.channelError ??= new Error('RabbitMQ: publisher channel failed', { cause })));
-      publisher.on('close', () => {
-        session.channelError ??= new Error('RabbitMQ: publisher channel closed');
-        this.lost(session);
-      });
-      session.publisher = publisher;
-      await this.withChannel(session, async (channel) => {
-        await channel.assertExchange(this.exchange, 'topic', { durable: true });
-        await channel.assertExchange(this.deadExchange, 'direct', { durable: true });
-      });
-      if (session.dead) throw this.failureOf(session);
-      return session;
-    } catch (error) {
-      session.dead = true;
-      await connection.close().catch(ignore);
-      throw error;
-    }
-  }
-
-  private failureOf(session: Session): Error {
-    return session.connectionError ?? session.channelError ?? new Error('RabbitMQ connection closed');
+  private openSession(): Promise<Session> {
+    return openSession(this.url, this.topology, this.options.connectionName, (session: Session) => this.lost(session));
   }
 
   /**
@@ -202,7 +147,7 @@ export class RabbitMqBus implements EventBus {
     // The channels close before the connection reports why: read the cause after both.
     queueMicrotask(() => {
       if (this.stopping) return;
-      const cause = this.failureOf(session);
+      const cause = failureOf(session);
       this.outage = { since: Date.now(), cause, attempts: 0, lastFailure: undefined };
       this.recovery = this.reconnect().catch((error: unknown) => this.report(() => this.options.onError(error)));
       this.report(() => this.options.onError(new Error('RabbitMQ connection lost; reconnecting', { cause })));
@@ -228,7 +173,7 @@ export class RabbitMqBus implements EventBus {
           await session.connection.close().catch(ignore);
           return;
         }
-        if (session.dead) throw this.failureOf(session);
+        if (session.dead) throw failureOf(session);
         this.session = session;
         this.outage = undefined;
         this.report(() => this.options.onRestore({ attempts: outage.attempts, downtimeMs: Date.now() - outage.since }));
@@ -265,115 +210,6 @@ export class RabbitMqBus implements EventBus {
     return session;
   }
 
-  /** Topology changes on a throwaway channel: a failed assertion closes its channel. */
-  private async withChannel<T>(session: Session, work: (channel: Channel) => Promise<T>): Promise<T> {
-    const channel = await session.connection.createChannel();
-    channel.on('error', ignore); // reported by the failing call
-    try {
-      return await work(channel);
-    } finally {
-      await channel.close().catch(ignore);
-    }
-  }
-
-  private queueOf(consumer: string): string {
-    return `${this.options.prefix}.${consumer}`;
-  }
-
-  private declareConsumer(session: Session, consumer: string, types: readonly string[]): Promise<void> {
-    const key = `${consumer}\n${[...types].sort().join(',')}`;
-    let done = session.declared.get(key);
-    if (!done) {
-      const queue = this.queueOf(consumer);
-      done = this.withChannel(session, async (channel) => {
-        await channel.assertQueue(`${queue}.dead`, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-        await channel.bindQueue(`${queue}.dead`, this.deadExchange, consumer);
-        await channel.assertQueue(queue, {
-          durable: true,
-          arguments: {
-            'x-queue-type': 'quorum',
-            'x-delivery-limit': this.options.deliveryLimit,
-            'x-dead-letter-exchange': this.deadExchange,
-            'x-dead-letter-routing-key': consumer,
-            'x-dead-letter-strategy': 'at-least-once',
-            'x-overflow': 'reject-publish',
-          },
-        });
-        for (const type of types) await channel.bindQueue(queue, this.exchange, type);
-      }).catch((cause) => {
-        session.declared.delete(key);
-        throw new Error(`RabbitMQ: cannot declare queue ${queue}`, { cause });
-      });
-      session.declared.set(key, done);
-    }
-    return done;
-  }
-
-  private retryQueueFor(session: Session, consumer: string, delayMs: number): { queue: string; ready: Promise<void> } {
-    let bucket = MIN_BUCKET_MS;
-    while (bucket < delayMs) bucket *= 2;
-    const queue = `${this.queueOf(consumer)}.retry.${bucket}`;
-    let ready = session.retryQueues.get(queue);
-    if (!ready) {
-      ready = this.withChannel(session, async (channel) => {
-        await channel.assertQueue(queue, {
-          durable: true,
-          arguments: {
-            'x-queue-type': 'quorum',
-            'x-dead-letter-exchange': '',
-            'x-dead-letter-routing-key': this.queueOf(consumer),
-            'x-dead-letter-strategy': 'at-least-once',
-            'x-overflow': 'reject-publish',
-          },
-        });
-      }).catch((cause) => {
-        session.retryQueues.delete(queue);
-        throw new Error(`RabbitMQ: cannot declare retry queue ${queue}`, { cause });
-      });
-      session.retryQueues.set(queue, ready);
-    }
-    return { queue, ready };
-  }
-
-  /**
-   * Publishes one message; `confirmed` settles on its publisher confirm (rejected if the
-   * channel closes first). Under backpressure (write buffer full) waits for `drain`, or
-   * for the channel to close, before returning.
-   */
-  private async send(
-    session: Session,
-    exchange: string,
-    routingKey: string,
-    body: Buffer,
-    headers: Record<string, unknown>,
-    extra: { messageId: string; type: string; expiration?: string },
-  ): Promise<{ confirmed: Promise<void> }> {
-    const publisher = session.publisher as ConfirmChannel;
-    let ok = true;
-    const confirmed = new Promise<void>((resolve, reject) => {
-      ok = publisher.publish(
-        exchange,
-        routingKey,
-        body,
-        { persistent: true, contentType: 'application/cloudevents+json', headers, ...extra },
-        (error) => (error ? reject(new Error(`RabbitMQ: broker refused message ${extra.messageId}`, { cause: error })) : resolve()),
-      );
-    });
-    confirmed.catch(ignore); // awaited by the caller; avoid an unhandled rejection meanwhile
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          publisher.off('drain', done);
-          publisher.off('close', done);
-          resolve();
-        };
-        publisher.on('drain', done);
-        publisher.on('close', done);
-      });
-    }
-    return { confirmed };
-  }
-
   /**
    * Bounded: a publish whose confirms do not come within `BROKER_CALL_TIMEOUT_MS` (a
    * stalled link) fails, and its connection is dropped so that a fresh one replaces it.
@@ -381,7 +217,7 @@ export class RabbitMqBus implements EventBus {
    */
   async publish(events: readonly CloudEvent[]): Promise<void> {
     const session = this.current();
-    await this.bounded(session, this.publishIn(session, events), 'RabbitMQ: publish');
+    await this.bounded(session, publishEvents(this.topology, session, this.options.consumers, events), 'RabbitMQ: publish');
   }
 
   private async bounded<T>(session: Session, work: Promise<T>, what: string): Promise<T> {
@@ -402,37 +238,10 @@ export class RabbitMqBus implements EventBus {
     else this.lost(session);
   }
 
-  private async publishIn(session: Session, events: readonly CloudEvent[]): Promise<void> {
-    session.topologyReady ??= Promise.all(this.options.consumers.map((c) => this.declareConsumer(session, c.consumer, c.types))).then(
-      () => undefined,
-      (error: unknown) => {
-        session.topologyReady = undefined;
-        throw error;
-      },
-    );
-    await session.topologyReady;
-    const confirms: Array<Promise<void>> = [];
-    for (const event of events) {
-      const body = Buffer.from(JSON.stringify(event));
-      const { confirmed } = await this.send(session, this.exchange, event.type, body, {}, { messageId: event.id, type: event.type });
-      confirms.push(confirmed);
-    }
-    await Promise.all(confirms);
-  }
-
   /** Publishes a retry copy of a delivery to the retry queue of its delay, confirmed. */
   private async publishRetry(consumer: string, message: ConsumeMessage, event: CloudEvent, attempt: number, delayMs: number): Promise<void> {
     const session = this.current();
-    const retry = this.retryQueueFor(session, consumer, delayMs);
-    const work = (async () => {
-      await retry.ready;
-      const { confirmed } = await this.send(session, '', retry.queue, message.content, { 'x-attempt': attempt }, {
-        messageId: event.id,
-        type: event.type,
-        expiration: String(Math.max(0, Math.round(delayMs))),
-      });
-      await confirmed;
-    })();
+    const work = publishRetryCopy(this.topology, session, { consumer, content: message.content, event, attempt, delayMs });
     await this.bounded(session, work, 'RabbitMQ: retry publish');
   }
 
@@ -455,9 +264,9 @@ export class RabbitMqBus implements EventBus {
   async ping(): Promise<void> {
     const session = this.current();
     try {
-      await this.bounded(session, this.withChannel(session, (channel) => channel.checkExchange(this.exchange)), 'RabbitMQ: ping');
+      await this.bounded(session, withChannel(session, (channel) => channel.checkExchange(this.topology.exchange)), 'RabbitMQ: ping');
     } catch (cause) {
-      throw new Error(`RabbitMQ: exchange ${this.exchange} unreachable`, { cause });
+      throw new Error(`RabbitMQ: exchange ${this.topology.exchange} unreachable`, { cause });
     }
   }
 
