@@ -1,10 +1,13 @@
 /**
  * Configuration from environment variables, validated once at start. A bad or
  * missing value stops the process with one line naming the variable and what it
- * expects. `.env.example` documents every variable listed in `SETTINGS`.
+ * expects. Each setting is declared once, where `loadConfig` reads it (see `settingNames`).
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { ConfigError, flag, integer, list, oneOf, url, type Env } from './config-values.js';
+
+export { ConfigError };
 
 export type EventBusKind = 'postgres' | 'nats' | 'redis' | 'rabbitmq' | 'sqs';
 export type StorageKind = 'local' | 's3';
@@ -70,63 +73,6 @@ export interface Config {
     rabbitmqUrl: string;
     sqs: { region: string | undefined; endpoint: string | undefined; queuePrefix: string; eventBridgeBusName: string | undefined };
   };
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    expected: string,
-    value: string | undefined,
-  ) {
-    super(`${variable}: expected ${expected}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if ((values as readonly string[]).includes(raw)) return raw as T;
-  throw new ConfigError(name, `one of ${values.join(', ')}`, raw);
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
-  }
-  return value;
-}
-
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes'].includes(raw)) return true;
-  if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new ConfigError(name, '1 or 0', raw);
-}
-
-function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  try {
-    const parsed = new URL(raw);
-    if (protocols.includes(parsed.protocol)) return raw;
-  } catch {
-    // reported below
-  }
-  throw new ConfigError(name, `a URL (${protocols.join(' or ')})`, raw);
-}
-
-function list(env: Env, name: string): string[] {
-  return (env[name] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }
 
 /**
@@ -246,53 +192,22 @@ function objectStorage(env: Env, kind: StorageKind): Config['objectStorage'] {
   };
 }
 
-/** Every variable the service reads; `.env.example` must document each. */
-export const SETTINGS = [
-  'PORT',
-  'HOST',
-  'DATA_DIR',
-  'DATABASE_URL',
-  'DATABASE_POOL_SIZE',
-  'DATABASE_CONNECT_TIMEOUT_MS',
-  'DATABASE_QUERY_TIMEOUT_MS',
-  'DATABASE_BACKGROUND_QUERY_TIMEOUT_MS',
-  'DATABASE_STATEMENT_TIMEOUT_MS',
-  'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
-  'READ_CACHE_SIZE',
-  'MIGRATE_ON_START',
-  'EVENT_BUS',
-  'STORAGE',
-  'STORAGE_TIMEOUT_MS',
-  'S3_BUCKET',
-  'S3_REGION',
-  'S3_ENDPOINT',
-  'S3_FORCE_PATH_STYLE',
-  'NODE_ENV',
-  'LOG_LEVEL',
-  'AUTH_JWKS_URL',
-  'AUTH_ISSUER',
-  'AUTH_AUDIENCE',
-  'AUTH_DEV_ISSUER',
-  'BODY_LIMIT_BYTES',
-  'RATE_LIMIT_MAX',
-  'RATE_LIMIT_WINDOW_MS',
-  'RATE_LIMIT_STORE',
-  'TRUST_PROXY',
-  'CORS_ORIGINS',
-  'FETCH_ALLOW_HOSTS',
-  'SHUTDOWN_TIMEOUT_MS',
-  'CONSUMERS',
-  'INBOX_RETENTION_DAYS',
-  'METRICS_PORT',
-  'BUS_NAMESPACE',
-  'NATS_URL',
-  'REDIS_URL',
-  'RABBITMQ_URL',
-  'AWS_REGION',
-  'SQS_ENDPOINT',
-  'SQS_QUEUE_PREFIX',
-  'EVENTBRIDGE_BUS_NAME',
-] as const;
+/**
+ * Every variable `loadConfig` reads, found by loading an empty environment and noting
+ * what it asks for: each setting is declared once, where it is read, and
+ * test/config.test.ts checks that `.env.example` and the README document every one.
+ */
+export function settingNames(): string[] {
+  const read = new Set<string>();
+  const recorder = new Proxy<Env>({}, {
+    get(_target, key) {
+      if (typeof key === 'string') read.add(key);
+      return undefined;
+    },
+  });
+  loadConfig(recorder);
+  return [...read].sort();
+}
 
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
