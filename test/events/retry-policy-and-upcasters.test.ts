@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, decideAfterFailure, type RetryPolicy } from '../../src/application/events/retry-policy.js';
+import { backoffDelay, decideAfterFailure, type RetryPolicy } from '../../src/domain/events/retry-policy.js';
 import { EventTypes, registry } from '../../src/domain/events/catalog.js';
 import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
 import { upcast, type UpcastLookup } from '../../src/domain/events/upcasters.js';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
-import type { Actor } from '../../application/actor.js';
+import type { Actor } from '../../domain/actor.js';
 
 /** The `iss` of development tokens: a name, not a location (the JWKS is on the service itself). */
 export const DEV_ISSUER = 'urn:nedlia:dev-issuer';

@@ -5,7 +5,7 @@
  * asymmetric algorithms are accepted: `alg: none` and HS256-with-a-public-key fail.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import type { Actor, Role } from '../../application/actor.js';
+import type { Actor, Role } from '../../domain/actor.js';
 import { DomainError } from '../../domain/errors.js';
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'ES256'];

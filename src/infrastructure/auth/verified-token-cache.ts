@@ -5,7 +5,7 @@
  * `maxAgeMs`, which bounds how long a key removed from the JWKS keeps working.
  */
 import { decodeJwt } from 'jose';
-import type { Actor } from '../../application/actor.js';
+import type { Actor } from '../../domain/actor.js';
 import type { TokenVerifier } from './jwt-verifier.js';
 
 export interface VerifiedTokenCacheOptions {

@@ -13,7 +13,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { DEFAULT_RETRY_POLICY, decideAfterFailure, type RetryPolicy } from '../../application/events/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, decideAfterFailure, type RetryPolicy } from '../../domain/events/retry-policy.js';
 import type { CloudEvent } from '../../domain/events/cloud-event.js';
 import { registry as defaultRegistry } from '../../domain/events/catalog.js';
 import type { EventRegistry } from '../../domain/events/registry.js';
