@@ -6,12 +6,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
+import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { openPostgres } from '../../src/infrastructure/db/connect.js';
 import { migrations } from '../../src/infrastructure/db/migrations/index.js';
 import { migrateUp } from '../../src/infrastructure/db/migrator.js';
 import { ensureEventLogPartitions } from '../../src/infrastructure/db/partitions.js';
-import { buildEvent, type NewEvent } from '../../src/infrastructure/db/event-log.js';
+import { buildEvent, insertEvents, type NewEvent } from '../../src/infrastructure/db/event-log.js';
+import type { Database } from '../../src/infrastructure/db/schema.js';
 import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
 import { EventTypes } from '../../src/domain/events/catalog.js';
 import { databaseUrl, withServer, type TestDatabase } from '../support/engine.js';
@@ -58,6 +60,27 @@ export function placementCreated(placementId = randomUUID(), correlationId?: str
     } satisfies NewEvent,
     context(correlationId),
   );
+}
+
+/**
+ * Placement-created events committed straight into the event log (`commit`), their
+ * placement ids collected in `events`, and whether the read-model projector has handled
+ * every one so far (`handledAll`).
+ */
+export function projectorLoad(db: Kysely<Database>, events: string[] = []): { events: string[]; commit(count: number): Promise<void>; handledAll(): Promise<boolean> } {
+  return {
+    events,
+    async commit(count) {
+      const batch = Array.from({ length: count }, () => placementCreated());
+      await db.transaction().execute((tx) => insertEvents(tx, batch));
+      events.push(...batch.map((e) => e.subject as string));
+    },
+    async handledAll() {
+      const rows = await db.selectFrom('placement_details').select('placement_id').execute();
+      const seen = new Set(rows.map((r) => r.placement_id));
+      return events.every((id) => seen.has(id));
+    },
+  };
 }
 
 /** A pino logger whose JSON lines are collected in `lines`. */

@@ -12,12 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { insertEvents } from '../../src/infrastructure/db/event-log.js';
 import type { TestDatabase } from '../support/engine.js';
 import { freePort } from '../support/service-process.js';
 import { startTcpProxy, type ProxyMode, type TcpProxy } from '../support/tcp-proxy.js';
 import { deleteRabbitMqTopology } from '../bus/rabbitmq-cleanup.js';
-import { openPostgresDatabase, placementCreated } from '../events/support.js';
+import { openPostgresDatabase, projectorLoad } from '../events/support.js';
 import { spawnMode, stop, until, type ModeProcess } from './support.js';
 
 const READY_MS = 1_500;
@@ -89,17 +88,7 @@ describe.concurrent('a worker on a broker through a proxy', () => {
 });
 
 async function exercise(broker: Broker, { database, proxy, worker, ops, events }: Worker): Promise<void> {
-  async function commit(count: number): Promise<void> {
-    const batch = Array.from({ length: count }, () => placementCreated());
-    await database.db.transaction().execute((tx) => insertEvents(tx, batch));
-    events.push(...batch.map((e) => e.subject as string));
-  }
-
-  async function handledAll(): Promise<boolean> {
-    const rows = await database.db.selectFrom('placement_details').select('placement_id').execute();
-    const seen = new Set(rows.map((r) => r.placement_id));
-    return events.every((id) => seen.has(id));
-  }
+  const { commit, handledAll } = projectorLoad(database.db, events);
 
   const relayDown = () => worker.said('outbox relay step failed; retrying until it succeeds').length;
 

@@ -15,11 +15,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SqsBus } from '../../src/infrastructure/bus/sqs/sqs-bus.js';
 import { ConsumerRuntime } from '../../src/infrastructure/consumers/consumer-runtime.js';
 import { placementDetailsProjector } from '../../src/infrastructure/consumers/placement-details-projector.js';
-import { insertEvents } from '../../src/infrastructure/db/event-log.js';
 import { OutboxRelay } from '../../src/infrastructure/outbox/outbox-relay.js';
 import type { TestDatabase } from '../support/engine.js';
 import { startTcpProxy, type ProxyMode, type TcpProxy } from '../support/tcp-proxy.js';
-import { capturingLogger, openPostgresDatabase, placementCreated } from '../events/support.js';
+import { capturingLogger, openPostgresDatabase, projectorLoad } from '../events/support.js';
 import { until } from './support.js';
 
 const consumer = { ...placementDetailsProjector, leaseMs: 2_000 };
@@ -33,11 +32,13 @@ let bus: SqsBus;
 let relay: OutboxRelay;
 let runtime: ConsumerRuntime;
 const events: string[] = [];
+let load: ReturnType<typeof projectorLoad>;
 
 beforeAll(async () => {
   server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
   proxy = await startTcpProxy({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
   database = await openPostgresDatabase();
+  load = projectorLoad(database.db, events);
   bus = new SqsBus({
     region: 'us-east-1',
     endpoint: `http://127.0.0.1:${proxy.port}`,
@@ -63,37 +64,25 @@ afterAll(async () => {
   if (server) await new Promise((resolve) => server.close(resolve));
 });
 
-async function commit(count: number): Promise<void> {
-  const batch = Array.from({ length: count }, () => placementCreated());
-  await database.db.transaction().execute((tx) => insertEvents(tx, batch));
-  events.push(...batch.map((e) => e.subject as string));
-}
-
-async function handledAll(): Promise<boolean> {
-  const rows = await database.db.selectFrom('placement_details').select('placement_id').execute();
-  const seen = new Set(rows.map((r) => r.placement_id));
-  return events.every((id) => seen.has(id));
-}
-
 const relayDown = () => lines.filter((l) => l.msg === 'outbox relay step failed; retrying until it succeeds').length;
 
 async function cut(mode: ProxyMode): Promise<string> {
   const before = relayDown();
   proxy.setMode(mode);
-  await commit(5);
+  await load.commit(5);
   const started = performance.now();
   await expect(bus.ping()).rejects.toThrow();
   const pingMs = performance.now() - started;
   const reported = await until(() => relayDown() > before, 20_000, `the relay reporting the ${mode}`);
   const backAt = performance.now();
   proxy.setMode('pass');
-  await until(handledAll, 30_000, `every event handled after the ${mode}`);
+  await until(load.handledAll, 30_000, `every event handled after the ${mode}`);
   return `sqs ${mode}: ping failed after ${pingMs.toFixed(0)} ms; relay reported after ${reported.toFixed(0)} ms; all handled ${(performance.now() - backAt).toFixed(0)} ms after the link returned`;
 }
 
 it('a reset and a stalled link: bounded calls, one report each, every event handled once', async () => {
-  await commit(5);
-  await until(handledAll, 20_000, 'the first events handled');
+  await load.commit(5);
+  await until(load.handledAll, 20_000, 'the first events handled');
   const figures = [await cut('reset'), await cut('stall')];
   process.stdout.write(`${figures.join('\n')}\n`);
 

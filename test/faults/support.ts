@@ -3,24 +3,14 @@
  * with its JSON log lines, a test issuer whose JWKS the processes read from a file,
  * and a load of placement creates recording each request's status and latency.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, spawnService } from '../support/processes.js';
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from '../support/tokens.js';
 
-/** A TCP port nothing listens on right now (loopback). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort } from '../support/processes.js';
 
 export interface ModeProcess {
   child: ChildProcess;
@@ -33,26 +23,15 @@ export interface ModeProcess {
 }
 
 export function spawnMode(mode: string, env: Record<string, string>): ModeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', mode], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let exited = false;
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exit = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      exited = true;
-      resolve(code);
-    }),
-  );
+  const service = spawnService('src/main.ts', env, [mode]);
   const lines = () =>
-    output
+    service
+      .output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, exit, output: () => output, lines, said: (msg) => lines().filter((l) => l.msg === msg), alive: () => !exited };
+  const alive = () => service.child.exitCode === null && service.child.signalCode === null;
+  return { ...service, lines, said: (msg) => lines().filter((l) => l.msg === msg), alive };
 }
 
 /**

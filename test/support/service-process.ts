@@ -2,47 +2,22 @@
  * Starts the real service (`src/main.ts`) as a child process, the way `npm start`
  * does, and waits until it answers. Used by process-level tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll } from 'vitest';
 import { engine, openTestDatabase, type TestDatabase } from './engine.js';
+import { freePort, spawnService } from './processes.js';
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort, spawnService } from './processes.js';
 
 export interface ServiceProcess {
   child: ChildProcess;
   url: string;
   output(): string;
   exit: Promise<number | null>;
-}
-
-export function spawnService(
-  entry: string,
-  env: Record<string, string>,
-  args: string[] = [],
-): { child: ChildProcess; output(): string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exit };
 }
 
 export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {

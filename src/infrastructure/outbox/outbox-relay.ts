@@ -111,10 +111,13 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     const events = rows.map(toCloudEvent);
     const last = rows[rows.length - 1] as OutboxRow;
-    this.options.logger?.debug(
-      { relay: this.#name, from: checkpoint, first: { tx_id: rows[0]?.tx_id, position: rows[0]?.position }, last: { tx_id: last.tx_id, position: last.position }, count: rows.length },
-      'relaying a batch',
-    );
+    if (this.options.logger?.isLevelEnabled('debug')) {
+      const first = rows[0] as OutboxRow;
+      this.options.logger.debug(
+        { relay: this.#name, from: checkpoint, first: { tx_id: first.tx_id, position: first.position }, last: { tx_id: last.tx_id, position: last.position }, count: rows.length },
+        'relaying a batch',
+      );
+    }
     if (this.bus instanceof PostgresBus && !this.options.afterPublish) {
       // Same database: fan out and move the checkpoint in one commit. Fan-out first, as on
       // a broker: were the checkpoint's move ever to outlive a failed fan-out, events would

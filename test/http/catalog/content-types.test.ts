@@ -1,7 +1,7 @@
 /** Request bodies: only JSON (415 otherwise), merge-patch on PATCH, and no body where a route takes none. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine } from '../../support/engine.js';
-import { isProblem, openHarness, type Harness } from './support.js';
+import { isProblem, newProduct, openHarness, type Harness } from './support.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -10,12 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-async function newProduct(): Promise<{ id: string; version: number }> {
-  const res = await h.call('advertiser', { method: 'POST', url: '/v1/products', body: { name: 'Tea' } });
-  expect(res.statusCode).toBe(201);
-  return res.json();
-}
 
 describe(`request content types on ${engine}`, () => {
   it('refuses a body of another content type with 415, naming what to send', async () => {
@@ -33,7 +27,7 @@ describe(`request content types on ${engine}`, () => {
   });
 
   it('accepts application/merge-patch+json on PATCH', async () => {
-    const product = await newProduct();
+    const product = await newProduct(h);
     const res = await h.call('advertiser', {
       method: 'PATCH', url: `/v1/products/${product.id}`,
       headers: { 'content-type': 'application/merge-patch+json', 'if-match': `"${product.version}"` }, payload: '{"name":"Green tea"}',
@@ -43,7 +37,7 @@ describe(`request content types on ${engine}`, () => {
   });
 
   it('accepts a DELETE with a JSON content type and no body', async () => {
-    const product = await newProduct();
+    const product = await newProduct(h);
     const res = await h.call('advertiser', {
       method: 'DELETE', url: `/v1/products/${product.id}`, headers: { 'content-type': 'application/json', 'if-match': `"${product.version}"` },
     });

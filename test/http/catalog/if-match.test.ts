@@ -1,7 +1,7 @@
 /** `If-Match` as RFC 9110 says: `*` is any current version; a malformed header says how to send it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine } from '../../support/engine.js';
-import { isProblem, openHarness, type Harness } from './support.js';
+import { isProblem, newProduct, openHarness, type Harness } from './support.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,15 +11,9 @@ afterAll(async () => {
   await h.close();
 });
 
-async function newProduct(): Promise<{ id: string; version: number }> {
-  const res = await h.call('advertiser', { method: 'POST', url: '/v1/products', body: { name: 'Tea' } });
-  expect(res.statusCode).toBe(201);
-  return res.json();
-}
-
 describe(`If-Match on ${engine}`, () => {
   it('takes If-Match: * as any current version', async () => {
-    const product = await newProduct();
+    const product = await newProduct(h);
     const patched = await h.call('advertiser', { method: 'PATCH', url: `/v1/products/${product.id}`, headers: { 'if-match': '*' }, body: { name: 'Mate' } });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json().version).toBe(product.version + 1);
@@ -30,7 +24,7 @@ describe(`If-Match on ${engine}`, () => {
   });
 
   it('answers an unquoted or malformed If-Match with a 400 that says how to send it', async () => {
-    const product = await newProduct();
+    const product = await newProduct(h);
     const unquoted = await h.call('advertiser', { method: 'PATCH', url: `/v1/products/${product.id}`, headers: { 'if-match': String(product.version) }, body: { name: 'x' } });
     expect(unquoted.statusCode).toBe(400);
     expect(isProblem(unquoted)).toBe(true);

@@ -72,6 +72,13 @@ export async function openHarness(): Promise<Harness> {
 export const isProblem = (res: LightMyRequestResponse): boolean =>
   /^application\/problem\+json/.test(String(res.headers['content-type'] ?? ''));
 
+/** A new product of the harness's `advertiser`, made through the API: its id and version. */
+export async function newProduct(h: Harness): Promise<{ id: string; version: number }> {
+  const res = await h.call('advertiser', { method: 'POST', url: '/v1/products', body: { name: 'Tea' } });
+  if (res.statusCode !== 201) throw new Error(`creating a product answered ${res.statusCode}: ${res.body}`);
+  return res.json();
+}
+
 /** A product of `advertiser` and a video of `creator`, made through the API. */
 export async function seedCatalog(h: Harness, owner: { advertiser: 'advertiser' | 'otherAdvertiser'; creator: 'creator' | 'otherCreator' }) {
   const product = await h.call(owner.advertiser, { method: 'POST', url: '/v1/products', body: { name: 'Cola', category: 'drinks' } });

@@ -1,7 +1,7 @@
 /** Request validation: JSON types as sent, every invalid field reported with a message a client can act on, one status (422) for path, query and body. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine } from '../../support/engine.js';
-import { openHarness, seedCatalog, type Harness } from './support.js';
+import { newProduct, openHarness, seedCatalog, type Harness } from './support.js';
 
 let h: Harness;
 let seed: Awaited<ReturnType<typeof seedCatalog>>;
@@ -14,12 +14,6 @@ afterAll(async () => {
 });
 
 const campaign = { name: 'Winter', budget: '1500.00', start_date: '2026-12-01', end_date: '2026-12-31' };
-
-async function newProduct(): Promise<{ id: string; version: number }> {
-  const res = await h.call('advertiser', { method: 'POST', url: '/v1/products', body: { name: 'Tea' } });
-  expect(res.statusCode).toBe(201);
-  return res.json();
-}
 
 /** The field errors of a 422 problem, as `path: message`. */
 function fieldErrors(res: { statusCode: number; json(): { errors?: { path: string; message: string }[] } }): string[] {
@@ -44,7 +38,7 @@ describe(`request validation on ${engine}`, () => {
   });
 
   it('takes JSON types as sent: a boolean, a number or a string of the wrong type is refused, never converted', async () => {
-    const product = await newProduct();
+    const product = await newProduct(h);
     const cases: [string, unknown, string][] = [
       ['/v1/placements', { video_id: seed.videoId, product_id: seed.productId, start_time: 0, end_time: true }, '/end_time'],
       ['/v1/placements', { video_id: seed.videoId, product_id: seed.productId, start_time: '1', end_time: 2 }, '/start_time'],
