@@ -18,17 +18,10 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    // The domain layer stays free of I/O and of the outer layers.
-    files: ['src/domain/**/*.ts'],
+    // Pure rules stay free of I/O.
+    files: ['src/**/*-rules.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: ['**/application/**', '**/infrastructure/**', '**/interface/**', 'node:*', 'pg', 'kysely', 'fastify'] },
-      ],
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'pg', 'kysely', 'fastify', '**/db/**', '**/http/**'] }],
     },
-  },
-  {
-    files: ['src/application/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/interface/**', 'fastify'] }] },
   },
 );

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:api`: the HTTP API under load, as it runs in production.
  *
- * Three processes: this script (orchestration only), the service (`src/main.ts api`,
+ * Three processes: this script (orchestration only), the service (`src/entry/main.ts api`,
  * started as a child with production settings: NODE_ENV=production, LOG_LEVEL=info
  * with its logs going to a file, the rate limiter on, tokens verified against a JWKS
  * file), and autocannon (one child per run, so load generation shares neither
@@ -188,13 +188,13 @@ interface Service {
   stop(): Promise<void>;
 }
 
-/** `src/main.ts api` in a child process, its logs in `logFile`; resolves when /health/ready answers 200. */
+/** `src/entry/main.ts api` in a child process, its logs in `logFile`; resolves when /health/ready answers 200. */
 async function startService(env: Record<string, string>, logFile: string): Promise<Service> {
   const port = await freePort();
   const log = createWriteStream(logFile);
   await new Promise((resolve) => log.once('open', resolve));
   const profiling = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/main.ts', 'api'], {
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/entry/main.ts', 'api'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...SERVICE_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -319,7 +319,7 @@ console.log(
   [
     `bench:api — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured per scenario, in its own process`,
-    `service: src/main.ts api in its own process, ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, logs to a file, RS256 tokens from a JWKS file${CPU_PROF ? `, --cpu-prof into ${CPU_PROF}` : ''}`,
+    `service: src/entry/main.ts api in its own process, ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, logs to a file, RS256 tokens from a JWKS file${CPU_PROF ? `, --cpu-prof into ${CPU_PROF}` : ''}`,
     `engines: ${ENGINES.join(', ')}, scenarios ${SCENARIOS.join(',')}; ceiling: node:http hello world in its own process, measured before and after`,
   ].join('\n'),
 );

@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { connect as connectNats } from 'nats';
 import { Redis } from 'ioredis';
 import { createSqsServer } from 'local-aws-sqs';
-import type { CloudEvent } from '../src/domain/events/cloud-event.js';
-import type { EventBus } from '../src/infrastructure/bus/event-bus.js';
-import { NatsBus } from '../src/infrastructure/bus/nats/nats-bus.js';
-import { RabbitMqBus } from '../src/infrastructure/bus/rabbitmq/rabbitmq-bus.js';
-import { RedisBus } from '../src/infrastructure/bus/redis/redis-bus.js';
-import { SqsBus } from '../src/infrastructure/bus/sqs/sqs-bus.js';
+import type { CloudEvent } from '../src/platform/events/cloud-event.js';
+import type { EventBus } from '../src/platform/bus/event-bus.js';
+import { NatsBus } from '../src/platform/bus/nats/nats-bus.js';
+import { RabbitMqBus } from '../src/platform/bus/rabbitmq/rabbitmq-bus.js';
+import { RedisBus } from '../src/platform/bus/redis/redis-bus.js';
+import { SqsBus } from '../src/platform/bus/sqs/sqs-bus.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);

@@ -12,17 +12,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
-import { loadConfig, type EventBusKind } from '../src/config.js';
-import { EventTypes } from '../src/domain/events/catalog.js';
-import { createBus } from '../src/infrastructure/bus/create-bus.js';
-import type { Consumer } from '../src/infrastructure/consumers/consumer.js';
-import { ConsumerRuntime } from '../src/infrastructure/consumers/consumer-runtime.js';
-import { openPglite, openPostgres, type DatabaseHandle } from '../src/infrastructure/db/connect.js';
-import { buildEvent, insertEvents } from '../src/infrastructure/db/event-log.js';
-import { migrations } from '../src/infrastructure/db/migrations/index.js';
-import { migrateUp } from '../src/infrastructure/db/migrator.js';
-import { ensureEventLogPartitions } from '../src/infrastructure/db/partitions.js';
-import { OutboxRelay } from '../src/infrastructure/outbox/outbox-relay.js';
+import { loadConfig, type EventBusKind } from '../src/platform/config/config.js';
+import { EventTypes } from '../src/features/catalog/catalog-events.js';
+import { createBus } from '../src/platform/bus/create-bus.js';
+import type { Consumer } from '../src/platform/consumers/consumer.js';
+import { ConsumerRuntime } from '../src/platform/consumers/consumer-runtime.js';
+import { openPglite, openPostgres, type DatabaseHandle } from '../src/platform/db/connect.js';
+import { buildEvent, insertEvents } from '../src/platform/events/event-log.js';
+import { migrations } from '../src/platform/db/migrations/index.js';
+import { migrateUp } from '../src/platform/db/migrator.js';
+import { ensureEventLogPartitions } from '../src/platform/db/partitions.js';
+import { OutboxRelay } from '../src/platform/outbox/outbox-relay.js';
 import { sql } from 'kysely';
 
 const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -8,10 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgres } from '../src/infrastructure/db/connect.js';
-import { migrations } from '../src/infrastructure/db/migrations/index.js';
-import { migrateUp } from '../src/infrastructure/db/migrator.js';
-import { ensureEventLogPartitions } from '../src/infrastructure/db/partitions.js';
+import { openPostgres } from '../src/platform/db/connect.js';
+import { migrations } from '../src/platform/db/migrations/index.js';
+import { migrateUp } from '../src/platform/db/migrator.js';
+import { ensureEventLogPartitions } from '../src/platform/db/partitions.js';
 import { CRASH_BUSES, openCrashBus, prepareCrashDatabase, runCrashScenario, type CrashBusKind } from '../test/events/crash-harness.js';
 
 const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

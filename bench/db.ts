@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { openPglite, openPostgres, type DatabaseHandle } from '../src/infrastructure/db/connect.js';
-import { migrations } from '../src/infrastructure/db/migrations/index.js';
-import { migrateUp } from '../src/infrastructure/db/migrator.js';
-import { insertPlacement } from '../src/infrastructure/db/repositories/placement-repository.js';
+import { openPglite, openPostgres, type DatabaseHandle } from '../src/platform/db/connect.js';
+import { migrations } from '../src/platform/db/migrations/index.js';
+import { migrateUp } from '../src/platform/db/migrator.js';
+import { insertPlacement } from '../src/features/catalog/placements/placement-repository.js';
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 10_000);
 const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

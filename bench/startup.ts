@@ -18,7 +18,7 @@ async function rssMb(pid: number): Promise<number> {
 async function once(label: string, dataDir: string): Promise<Record<string, string | number>> {
   const port = await freePort();
   const started = performance.now();
-  const service = spawnService('src/main.ts', { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const service = spawnService('src/entry/main.ts', { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
   let readyMs = -1;
   for (let i = 0; i < 600; i++) {
     try {

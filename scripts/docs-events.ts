@@ -6,8 +6,8 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { registry } from '../src/domain/events/catalog.js';
-import { upcasters } from '../src/domain/events/upcasters.js';
+import { registry } from '../src/features/catalog/catalog-events.js';
+import { upcasters } from '../src/platform/events/upcasters.js';
 
 const out = path.resolve(process.argv[2] ?? 'docs/events');
 const definitions = registry.all();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, settingNames } from '../src/config.js';
+import { loadConfig, settingNames } from '../src/platform/config/config.js';
 import { configErrorOf } from './support/config-error.js';
 
 describe('configuration', () => {

@@ -1,5 +1,5 @@
 /**
- * The contract every EventBus adapter keeps (src/infrastructure/bus/event-bus.ts), as one
+ * The contract every EventBus adapter keeps (src/platform/bus/event-bus.ts), as one
  * vitest suite. Each engine's test file calls it:
  *
  *   // test/bus/postgres-bus.test.ts
@@ -36,8 +36,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
-import type { Delivery, EventBus, Handler, SubscribeOptions, Subscription } from '../../src/infrastructure/bus/event-bus.js';
+import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
+import type { Delivery, EventBus, Handler, SubscribeOptions, Subscription } from '../../src/platform/bus/event-bus.js';
 
 export type ConsumerDeclaration = Pick<SubscribeOptions, 'consumer' | 'types'>;
 export interface OpenBus {

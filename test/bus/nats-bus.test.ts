@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { connect } from 'nats';
-import { NatsBus } from '../../src/infrastructure/bus/nats/nats-bus.js';
+import { NatsBus } from '../../src/platform/bus/nats/nats-bus.js';
 import { defineBusContract } from './bus-contract.js';
 
 const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

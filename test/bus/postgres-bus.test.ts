@@ -7,9 +7,9 @@
  */
 import { sql } from 'kysely';
 import { afterAll } from 'vitest';
-import type { EventBus } from '../../src/infrastructure/bus/event-bus.js';
-import { PostgresBus } from '../../src/infrastructure/bus/postgres/postgres-bus.js';
-import { openPostgres } from '../../src/infrastructure/db/connect.js';
+import type { EventBus } from '../../src/platform/bus/event-bus.js';
+import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
+import { openPostgres } from '../../src/platform/db/connect.js';
 import { engine, openTestDatabase } from '../support/engine.js';
 import { defineBusContract, type OpenBus } from './bus-contract.js';
 

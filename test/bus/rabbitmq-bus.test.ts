@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from 'amqplib';
-import { RabbitMqBus } from '../../src/infrastructure/bus/rabbitmq/rabbitmq-bus.js';
+import { RabbitMqBus } from '../../src/platform/bus/rabbitmq/rabbitmq-bus.js';
 import { deleteRabbitMqTopology } from './rabbitmq-cleanup.js';
 import { CREATED, defineBusContract, makeEvent, type ConsumerDeclaration } from './bus-contract.js';
 

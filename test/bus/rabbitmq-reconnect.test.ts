@@ -11,8 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from 'amqplib';
-import type { Outcome } from '../../src/infrastructure/bus/event-bus.js';
-import { RabbitMqBus, type RabbitMqBusOptions, type RestoreInfo } from '../../src/infrastructure/bus/rabbitmq/rabbitmq-bus.js';
+import type { Outcome } from '../../src/platform/bus/event-bus.js';
+import { RabbitMqBus, type RabbitMqBusOptions, type RestoreInfo } from '../../src/platform/bus/rabbitmq/rabbitmq-bus.js';
 import { deleteRabbitMqTopology } from './rabbitmq-cleanup.js';
 import { CREATED, makeEvent, waitFor } from './bus-contract.js';
 
@@ -224,7 +224,7 @@ describe('RabbitMQ adapter: lost connection', () => {
   it('close() while reconnect attempts fail stops them: no timer or socket is left and the process exits', async () => {
     const prefix = newPrefix();
     const relay = await startRelay();
-    const moduleUrl = pathToFileURL(fileURLToPath(new URL('../../src/infrastructure/bus/rabbitmq/rabbitmq-bus.ts', import.meta.url))).href;
+    const moduleUrl = pathToFileURL(fileURLToPath(new URL('../../src/platform/bus/rabbitmq/rabbitmq-bus.ts', import.meta.url))).href;
     // In a child process: a delivery is in hand (lease 10 min) when the connection is first
     // dropped, and its handler then throws (left to the lease, like a crash); the bus
     // reconnects and the delivery comes again. Then the relay stops

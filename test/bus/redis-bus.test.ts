@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { Redis } from 'ioredis';
-import { RedisBus } from '../../src/infrastructure/bus/redis/redis-bus.js';
+import { RedisBus } from '../../src/platform/bus/redis/redis-bus.js';
 import { defineBusContract } from './bus-contract.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

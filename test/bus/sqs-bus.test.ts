@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
-import { SqsBus } from '../../src/infrastructure/bus/sqs/sqs-bus.js';
+import { SqsBus } from '../../src/platform/bus/sqs/sqs-bus.js';
 import { startEventBridgeStub, type EventBridgeStub } from '../support/eventbridge-stub.js';
 import { CREATED, UPDATED, defineBusContract, makeEvent, waitFor, type ConsumerDeclaration } from './bus-contract.js';
 

@@ -4,30 +4,30 @@
  * concurrency), prints one JSON line per delivery and never settles one, until killed.
  * Run with `node --import tsx test/bus/subscriber-child.ts`.
  */
-import type { EventBus } from '../../src/infrastructure/bus/event-bus.js';
+import type { EventBus } from '../../src/platform/bus/event-bus.js';
 
 async function openBus(engine: string, options: Record<string, unknown>): Promise<EventBus> {
   switch (engine) {
     case 'nats': {
-      const { NatsBus } = await import('../../src/infrastructure/bus/nats/nats-bus.js');
+      const { NatsBus } = await import('../../src/platform/bus/nats/nats-bus.js');
       return NatsBus.connect(options as never);
     }
     case 'redis': {
-      const { RedisBus } = await import('../../src/infrastructure/bus/redis/redis-bus.js');
+      const { RedisBus } = await import('../../src/platform/bus/redis/redis-bus.js');
       return RedisBus.connect(options as never);
     }
     case 'rabbitmq': {
-      const { RabbitMqBus } = await import('../../src/infrastructure/bus/rabbitmq/rabbitmq-bus.js');
+      const { RabbitMqBus } = await import('../../src/platform/bus/rabbitmq/rabbitmq-bus.js');
       return RabbitMqBus.connect(options as never);
     }
     case 'sqs': {
-      const { SqsBus } = await import('../../src/infrastructure/bus/sqs/sqs-bus.js');
+      const { SqsBus } = await import('../../src/platform/bus/sqs/sqs-bus.js');
       return new SqsBus(options as never);
     }
     // The postgres bus on PostgreSQL (options: { url }).
     case 'postgres': {
-      const { PostgresBus } = await import('../../src/infrastructure/bus/postgres/postgres-bus.js');
-      const { openPostgres } = await import('../../src/infrastructure/db/connect.js');
+      const { PostgresBus } = await import('../../src/platform/bus/postgres/postgres-bus.js');
+      const { openPostgres } = await import('../../src/platform/db/connect.js');
       return new PostgresBus(openPostgres({ connectionString: String(options.url), max: 4 }).db);
     }
     default:

@@ -1,6 +1,6 @@
 /** The read cache on its own: when it serves, when it stores, and what it forgets. */
 import { describe, expect, it } from 'vitest';
-import { ReadCache } from '../../src/infrastructure/cache/read-cache.js';
+import { ReadCache } from '../../src/platform/cache/read-cache.js';
 
 interface Row {
   id: string;

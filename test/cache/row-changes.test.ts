@@ -6,8 +6,8 @@
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReadCache } from '../../src/infrastructure/cache/read-cache.js';
-import { ROW_CHANGES_CHANNEL, listenForRowChanges, type RowChangeListener } from '../../src/infrastructure/cache/row-change-listener.js';
+import { ReadCache } from '../../src/platform/cache/read-cache.js';
+import { ROW_CHANGES_CHANNEL, listenForRowChanges, type RowChangeListener } from '../../src/platform/cache/row-change-listener.js';
 import { engine, openTestDatabase, withServer, type TestDatabase } from '../support/engine.js';
 import { product, video } from '../support/fixtures.js';
 

@@ -5,19 +5,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDevIssuer } from '../../src/infrastructure/auth/dev-issuer.js';
-import { commands } from '../../src/interface/cli/main.js';
-import { migrateUsage } from '../../src/interface/cli/migrate-command.js';
-import { tokenUsage } from '../../src/interface/cli/token-command.js';
-import { deadLettersUsage } from '../../src/interface/cli/dead-letters-command.js';
-import { seedDemoUsage } from '../../src/interface/cli/seed-demo-command.js';
+import { openDevIssuer } from '../../src/platform/auth/dev-issuer.js';
+import { commands } from '../../src/entry/cli/main.js';
+import { migrateUsage } from '../../src/entry/cli/migrate-command.js';
+import { tokenUsage } from '../../src/entry/cli/token-command.js';
+import { deadLettersUsage } from '../../src/entry/cli/dead-letters-command.js';
+import { seedDemoUsage } from '../../src/entry/cli/seed-demo-command.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
 
 async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/interface/cli/main.ts', ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/entry/cli/main.ts', ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

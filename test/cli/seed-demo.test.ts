@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { connectDatabase } from '../../src/infrastructure/db/open-database.js';
-import { seedDemoCommand } from '../../src/interface/cli/seed-demo-command.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { connectDatabase } from '../../src/platform/db/open-database.js';
+import { seedDemoCommand } from '../../src/entry/cli/seed-demo-command.js';
 import { engine } from '../support/engine.js';
 import { useServiceEnvironment } from '../support/service-process.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireDataDirLock, DataDirInUseError, dataDirHolder, LOCK_FILE, type LockHolder } from '../../src/infrastructure/db/data-dir-lock.js';
+import { acquireDataDirLock, DataDirInUseError, dataDirHolder, LOCK_FILE, type LockHolder } from '../../src/platform/db/data-dir-lock.js';
 
 let dir = '';
 const lockFile = () => path.join(dir, LOCK_FILE);

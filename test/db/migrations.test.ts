@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrations } from '../../src/infrastructure/db/migrations/index.js';
-import { MigrationError, migrateUp, migrateToEmpty, migrationStatus } from '../../src/infrastructure/db/migrator.js';
-import { ensureEventLogPartitions, listEventLogPartitions, partitionName } from '../../src/infrastructure/db/partitions.js';
+import { migrations } from '../../src/platform/db/migrations/index.js';
+import { MigrationError, migrateUp, migrateToEmpty, migrationStatus } from '../../src/platform/db/migrator.js';
+import { ensureEventLogPartitions, listEventLogPartitions, partitionName } from '../../src/platform/db/partitions.js';
 import { engine, openEmptyDatabase, openTestDatabase, type TestDatabase } from '../support/engine.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
-import { withDomainErrors } from '../../src/infrastructure/db/errors.js';
-import { addCampaignSpend, insertCampaign } from '../../src/infrastructure/db/repositories/campaign-repository.js';
+import { DomainError } from '../../src/platform/errors.js';
+import { withDomainErrors } from '../../src/platform/db/database-errors.js';
+import { addCampaignSpend, insertCampaign } from '../../src/features/catalog/campaigns/campaign-repository.js';
 import {
   findPlacement,
   insertPlacement,
   softDeletePlacement,
   updatePlacement,
-} from '../../src/infrastructure/db/repositories/placement-repository.js';
+} from '../../src/features/catalog/placements/placement-repository.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { advertiser, product, video } from '../support/fixtures.js';
 

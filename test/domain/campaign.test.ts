@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campaignDateErrors, campaignProductErrors, foreignProductErrors } from '../../src/domain/campaign.js';
+import { campaignDateErrors, campaignProductErrors, foreignProductErrors } from '../../src/features/catalog/campaigns/campaign-rules.js';
 
 describe('campaign rules', () => {
   describe('dates', () => {

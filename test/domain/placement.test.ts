@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
-import { assertValidPlacement, positionErrors, timeRangeErrors } from '../../src/domain/placement.js';
+import { DomainError } from '../../src/platform/errors.js';
+import { assertValidPlacement, positionErrors, timeRangeErrors } from '../../src/features/catalog/placements/placement-rules.js';
 
 describe('placement rules', () => {
   describe('time range', () => {

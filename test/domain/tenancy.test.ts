@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/domain/actor.js';
-import { mayManageAdvertiserRows, mayManageVideo, maySeePlacement, productVisibility } from '../../src/domain/tenancy.js';
+import type { Actor } from '../../src/platform/auth/actor.js';
+import { mayManageAdvertiserRows, mayManageVideo, maySeePlacement, productVisibility } from '../../src/features/catalog/shared/tenancy-rules.js';
 
 const admin: Actor = { userId: 'root', roles: ['admin'] };
 const acme: Actor = { userId: 'ann', roles: ['advertiser'], advertiserId: 'acme' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TimecodeError, timecodeToSeconds } from '../../src/domain/timecode.js';
+import { TimecodeError, timecodeToSeconds } from '../../src/features/catalog/placements/timecode-rules.js';
 
 describe('timecodeToSeconds', () => {
   it('converts non-drop-frame timecodes at integer rates', () => {

@@ -6,16 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventTypes } from '../../src/domain/events/catalog.js';
-import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
-import { PostgresBus } from '../../src/infrastructure/bus/postgres/postgres-bus.js';
-import type { Consumer } from '../../src/infrastructure/consumers/consumer.js';
-import { ConsumerRuntime } from '../../src/infrastructure/consumers/consumer-runtime.js';
-import { placementDetailsProjector } from '../../src/infrastructure/consumers/placement-details-projector.js';
-import { appendEvents, buildEvent, insertEvents } from '../../src/infrastructure/db/event-log.js';
-import { insertPlacement } from '../../src/infrastructure/db/repositories/placement-repository.js';
-import { Metrics } from '../../src/infrastructure/metrics/metrics.js';
-import { OutboxRelay } from '../../src/infrastructure/outbox/outbox-relay.js';
+import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
+import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
+import type { Consumer } from '../../src/platform/consumers/consumer.js';
+import { ConsumerRuntime } from '../../src/platform/consumers/consumer-runtime.js';
+import { placementDetailsProjector } from '../../src/features/catalog/placements/placement-details-projector.js';
+import { appendEvents, buildEvent, insertEvents } from '../../src/platform/events/event-log.js';
+import { insertPlacement } from '../../src/features/catalog/placements/placement-repository.js';
+import { Metrics } from '../../src/platform/metrics/metrics.js';
+import { OutboxRelay } from '../../src/platform/outbox/outbox-relay.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { product, video } from '../support/fixtures.js';
 import { capturingLogger, eventually, placementCreated, silentLogger } from './support.js';
@@ -179,7 +179,7 @@ describe(`consumer runtime (${engine})`, () => {
 
     // Fixed: an admin replays it and the consumer processes it.
     failing = false;
-    const { replayDeadLetter } = await import('../../src/application/events/dead-letters.js');
+    const { replayDeadLetter } = await import('../../src/features/operations/dead-letter-use-cases.js');
     await replayDeadLetter({ db, bus }, admin, dead.id);
     await eventually(
       () => db.selectFrom('users').select('id').where('id', '=', `replayed-${event.id}`).executeTakeFirst(),

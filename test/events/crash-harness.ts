@@ -15,13 +15,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql, type Kysely } from 'kysely';
-import { loadConfig, type Config } from '../../src/config.js';
-import { EventTypes } from '../../src/domain/events/catalog.js';
-import { allConsumers } from '../../src/infrastructure/consumers/index.js';
-import { placementDetailsProjector } from '../../src/infrastructure/consumers/placement-details-projector.js';
-import type { DatabaseHandle } from '../../src/infrastructure/db/connect.js';
-import { buildEvent, insertEvents } from '../../src/infrastructure/db/event-log.js';
-import type { Database } from '../../src/infrastructure/db/schema.js';
+import { loadConfig, type Config } from '../../src/platform/config/config.js';
+import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { allConsumers } from '../../src/entry/consumers.js';
+import { placementDetailsProjector } from '../../src/features/catalog/placements/placement-details-projector.js';
+import type { DatabaseHandle } from '../../src/platform/db/connect.js';
+import { buildEvent, insertEvents } from '../../src/platform/events/event-log.js';
+import type { Database } from '../../src/platform/db/schema.js';
 
 // Built here rather than in ./support.ts, which needs vitest: bench/crash.ts runs outside it.
 function placementCreated() {

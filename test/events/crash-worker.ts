@@ -7,11 +7,11 @@
  * Short leases so that a killed worker's deliveries come back quickly.
  */
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config.js';
-import type { Consumer } from '../../src/infrastructure/consumers/consumer.js';
-import { placementDetailsProjector } from '../../src/infrastructure/consumers/placement-details-projector.js';
-import { openPostgres } from '../../src/infrastructure/db/connect.js';
-import { startEventSide } from '../../src/interface/process/event-side.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import type { Consumer } from '../../src/platform/consumers/consumer.js';
+import { placementDetailsProjector } from '../../src/features/catalog/placements/placement-details-projector.js';
+import { openPostgres } from '../../src/platform/db/connect.js';
+import { startEventSide } from '../../src/entry/process/event-side.js';
 
 const config = loadConfig();
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });

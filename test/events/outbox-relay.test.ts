@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { PostgresBus } from '../../src/infrastructure/bus/postgres/postgres-bus.js';
-import { insertEvents } from '../../src/infrastructure/db/event-log.js';
-import { OutboxRelay } from '../../src/infrastructure/outbox/outbox-relay.js';
+import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
+import { insertEvents } from '../../src/platform/events/event-log.js';
+import { OutboxRelay } from '../../src/platform/outbox/outbox-relay.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { eventually, openPostgresDatabase, placementCreated } from './support.js';
 

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery } from '../../src/infrastructure/bus/event-bus.js';
-import { PostgresBus } from '../../src/infrastructure/bus/postgres/postgres-bus.js';
+import type { Delivery } from '../../src/platform/bus/event-bus.js';
+import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { eventually, placementCreated } from './support.js';
-import { EventTypes } from '../../src/domain/events/catalog.js';
+import { EventTypes } from '../../src/features/catalog/catalog-events.js';
 
 let database: TestDatabase;
 beforeAll(async () => {

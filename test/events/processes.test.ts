@@ -1,7 +1,7 @@
 /**
  * The three ways to run: `npm start` (API + relay + consumers, embedded or not),
  * `npm run api` and `npm run worker` as separate processes on one PostgreSQL database.
- * Processes are real children (`node --import tsx src/main.ts [mode]`), stopped with
+ * Processes are real children (`node --import tsx src/entry/main.ts [mode]`), stopped with
  * SIGTERM, which drains.
  */
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertEvents } from '../../src/infrastructure/db/event-log.js';
+import { insertEvents } from '../../src/platform/events/event-log.js';
 import type { TestDatabase } from '../support/engine.js';
 import { freePort, startService } from '../support/service-process.js';
 import { eventually, openPostgresDatabase, placementCreated } from './support.js';
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 function spawnMode(mode: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', mode], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/main.ts', mode], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, decideAfterFailure, type RetryPolicy } from '../../src/domain/events/retry-policy.js';
-import { EventTypes, registry } from '../../src/domain/events/catalog.js';
-import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
-import { upcast, type UpcastLookup } from '../../src/domain/events/upcasters.js';
+import { backoffDelay, decideAfterFailure, type RetryPolicy } from '../../src/platform/events/retry-policy.js';
+import { EventTypes, registry } from '../../src/features/catalog/catalog-events.js';
+import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
+import { upcast, type UpcastLookup } from '../../src/platform/events/upcasters.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
 

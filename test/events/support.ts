@@ -8,14 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
-import { openPostgres } from '../../src/infrastructure/db/connect.js';
-import { migrations } from '../../src/infrastructure/db/migrations/index.js';
-import { migrateUp } from '../../src/infrastructure/db/migrator.js';
-import { ensureEventLogPartitions } from '../../src/infrastructure/db/partitions.js';
-import { buildEvent, insertEvents, type NewEvent } from '../../src/infrastructure/db/event-log.js';
-import type { Database } from '../../src/infrastructure/db/schema.js';
-import type { CloudEvent } from '../../src/domain/events/cloud-event.js';
-import { EventTypes } from '../../src/domain/events/catalog.js';
+import { openPostgres } from '../../src/platform/db/connect.js';
+import { migrations } from '../../src/platform/db/migrations/index.js';
+import { migrateUp } from '../../src/platform/db/migrator.js';
+import { ensureEventLogPartitions } from '../../src/platform/db/partitions.js';
+import { buildEvent, insertEvents, type NewEvent } from '../../src/platform/events/event-log.js';
+import type { Database } from '../../src/platform/db/schema.js';
+import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
+import { EventTypes } from '../../src/features/catalog/catalog-events.js';
 import { databaseUrl, withServer, type TestDatabase } from '../support/engine.js';
 
 /** A fresh, migrated PostgreSQL database, dropped on close. */

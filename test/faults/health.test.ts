@@ -6,9 +6,9 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openPostgres, type DatabaseHandle } from '../../src/infrastructure/db/connect.js';
-import { ProblemSchema } from '../../src/interface/http/problem.js';
-import { healthRoutes } from '../../src/interface/http/routes/health.js';
+import { openPostgres, type DatabaseHandle } from '../../src/platform/db/connect.js';
+import { ProblemSchema } from '../../src/platform/http/problem.js';
+import { healthRoutes } from '../../src/platform/http/routes/health-routes.js';
 import { serverUrl } from '../support/engine.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { capturingLogger, eventually } from '../events/support.js';

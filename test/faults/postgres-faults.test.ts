@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { openPostgres, type DatabaseHandle } from '../../src/infrastructure/db/connect.js';
-import { isConnectionFault } from '../../src/infrastructure/db/connection-faults.js';
-import { toProblem } from '../../src/interface/http/problem.js';
+import { openPostgres, type DatabaseHandle } from '../../src/platform/db/connect.js';
+import { isConnectionFault } from '../../src/platform/db/connection-faults.js';
+import { toProblem } from '../../src/platform/http/problem.js';
 import { serverUrl } from '../support/engine.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 

@@ -8,14 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/config.js';
-import { PostgresBus } from '../../src/infrastructure/bus/postgres/postgres-bus.js';
-import { ConsumerRuntime } from '../../src/infrastructure/consumers/consumer-runtime.js';
-import type { Consumer } from '../../src/infrastructure/consumers/consumer.js';
-import { openPostgres, type DatabaseHandle } from '../../src/infrastructure/db/connect.js';
-import { insertEvents } from '../../src/infrastructure/db/event-log.js';
-import { openDatabase, scheduleMaintenance } from '../../src/infrastructure/db/open-database.js';
-import { OutboxRelay } from '../../src/infrastructure/outbox/outbox-relay.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
+import { ConsumerRuntime } from '../../src/platform/consumers/consumer-runtime.js';
+import type { Consumer } from '../../src/platform/consumers/consumer.js';
+import { openPostgres, type DatabaseHandle } from '../../src/platform/db/connect.js';
+import { insertEvents } from '../../src/platform/events/event-log.js';
+import { openDatabase, scheduleMaintenance } from '../../src/platform/db/open-database.js';
+import { OutboxRelay } from '../../src/platform/outbox/outbox-relay.js';
 import type { TestDatabase } from '../support/engine.js';
 import { capturingLogger, eventually, openPostgresDatabase, placementCreated } from '../events/support.js';
 

@@ -23,7 +23,7 @@ export interface ModeProcess {
 }
 
 export function spawnMode(mode: string, env: Record<string, string>): ModeProcess {
-  const service = spawnService('src/main.ts', env, [mode]);
+  const service = spawnService('src/entry/main.ts', env, [mode]);
   const lines = () =>
     service
       .output()

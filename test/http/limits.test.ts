@@ -8,9 +8,9 @@ import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { createJwtVerifier } from '../../src/infrastructure/auth/jwt-verifier.js';
-import { buildApp, type App } from '../../src/interface/http/app.js';
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js';
+import { createJwtVerifier } from '../../src/platform/auth/jwt-verifier.js';
+import { buildApp, type App } from '../../src/platform/http/app.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer, type TestIssuer } from '../support/tokens.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDevIssuer } from '../../src/infrastructure/auth/dev-issuer.js';
+import { openDevIssuer } from '../../src/platform/auth/dev-issuer.js';
 import { engine } from '../support/engine.js';
 import { spawnService, startService } from '../support/service-process.js';
 
@@ -29,7 +29,7 @@ async function tree(dir: string): Promise<string[]> {
 async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, DATA_DIR: dataDir, AUTH_DEV_ISSUER: '1', LOG_LEVEL: 'warn', DATABASE_URL: '' };
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/interface/cli/main.ts', ...args], { env, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/entry/cli/main.ts', ...args], { env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -46,7 +46,7 @@ describe.runIf(engine === 'pglite')('one owner per embedded data directory', () 
     const first = await startService({ ...embedded, DATA_DIR: dataDir, AUTH_DEV_ISSUER: '1' });
     try {
       const before = await tree(dataDir);
-      const second = spawnService('src/main.ts', { ...embedded, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0' });
+      const second = spawnService('src/entry/main.ts', { ...embedded, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0' });
       expect(await second.exit).toBe(1);
       expect(second.output()).toContain(`DATA_DIR=${dataDir} is in use by process ${first.child.pid} (npm start, serving ${first.url}`);
       expect(second.output()).toContain('Stop that process first');
@@ -65,7 +65,7 @@ describe.runIf(engine === 'pglite')('one owner per embedded data directory', () 
   it.each(['api', 'worker'])('refuses `%s` without DATABASE_URL before creating anything', async (mode) => {
     const dataDir = path.join(await freshDataDir(), 'never-made');
     const started = performance.now();
-    const refused = spawnService('src/main.ts', { ...embedded, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0' }, [mode]);
+    const refused = spawnService('src/entry/main.ts', { ...embedded, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0' }, [mode]);
     expect(await refused.exit).toBe(1);
     expect(refused.output()).toContain(`failed to start: \`${mode}\` needs DATABASE_URL`);
     expect(refused.output()).toContain('Run `npm start` for everything in one process');

@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventTypes } from '../../src/domain/events/catalog.js';
-import { openDevIssuer } from '../../src/infrastructure/auth/dev-issuer.js';
-import { openPglite } from '../../src/infrastructure/db/connect.js';
-import { placementDetailsProjector } from '../../src/infrastructure/consumers/placement-details-projector.js';
+import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { openDevIssuer } from '../../src/platform/auth/dev-issuer.js';
+import { openPglite } from '../../src/platform/db/connect.js';
+import { placementDetailsProjector } from '../../src/features/catalog/placements/placement-details-projector.js';
 import { startService, type ServiceProcess } from '../support/service-process.js';
 
 export interface EmbeddedCrashOptions {

@@ -49,7 +49,7 @@ describe(`the service process (${engine})`, () => {
   });
 
   it('refuses a bad configuration with one line naming the variable', async () => {
-    const service = spawnService('src/main.ts', { ...environment.env(), PORT: 'eighty' });
+    const service = spawnService('src/entry/main.ts', { ...environment.env(), PORT: 'eighty' });
     expect(await service.exit).toBe(1);
     expect(service.output().trim()).toBe('configuration error: PORT: expected an integer from 0 to 65535, got "eighty"');
   });

@@ -20,7 +20,7 @@ describe('the service process at start', () => {
     const { port } = taken.address() as { port: number };
     try {
       const { DATABASE_URL: _url, ...env } = environment.env();
-      const service = spawnService('src/main.ts', { ...env, HOST: '127.0.0.1', PORT: String(port) });
+      const service = spawnService('src/entry/main.ts', { ...env, HOST: '127.0.0.1', PORT: String(port) });
       expect(await service.exit).toBe(1);
       expect(service.output().trim()).toBe(
         `failed to start: PORT=${port} on 127.0.0.1 is already in use (another process listens there): stop it or set PORT to a free port`,
@@ -33,7 +33,7 @@ describe('the service process at start', () => {
 
   it('reports a database server that cannot be reached naming DATABASE_URL and its host:port, not migrations', async () => {
     const closed = await freePort();
-    const service = spawnService('src/main.ts', {
+    const service = spawnService('src/entry/main.ts', {
       ...environment.env(),
       LOG_LEVEL: 'error',
       PORT: String(await freePort()),

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js';
 
 /** The ConfigError that `env` makes `loadConfig` throw; fails the test if it loads. */
 export function configErrorOf(env: Record<string, string>): ConfigError {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openPglite, openPostgres, type DatabaseHandle, type Engine } from '../../src/infrastructure/db/connect.js';
+import { openPglite, openPostgres, type DatabaseHandle, type Engine } from '../../src/platform/db/connect.js';
 
 export const engine: Engine = process.env.DB === 'postgres' ? 'postgres' : 'pglite';
 

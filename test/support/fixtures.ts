@@ -3,7 +3,7 @@
  * so tests sharing a database never see each other's data.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../../src/infrastructure/db/schema.js';
+import type { Database } from '../../src/platform/db/schema.js';
 
 export async function advertiser(db: Kysely<Database>): Promise<string> {
   const row = await db

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PGlite } from '@electric-sql/pglite';
-import { fromPglite, openPostgres, typeParsers } from '../../src/infrastructure/db/connect.js';
-import { migrations } from '../../src/infrastructure/db/migrations/index.js';
-import { migrateUp } from '../../src/infrastructure/db/migrator.js';
-import { ensureEventLogPartitions } from '../../src/infrastructure/db/partitions.js';
+import { fromPglite, openPostgres, typeParsers } from '../../src/platform/db/connect.js';
+import { migrations } from '../../src/platform/db/migrations/index.js';
+import { migrateUp } from '../../src/platform/db/migrator.js';
+import { ensureEventLogPartitions } from '../../src/platform/db/partitions.js';
 import { databaseUrl, engine, withServer } from './engine.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -2,7 +2,7 @@
  * A process that takes the lock of the data directory in argv[2] and prints `won`, or
  * prints `refused <holder pid>`; a winner holds the lock until its stdin closes.
  */
-import { acquireDataDirLock, DataDirInUseError } from '../../src/infrastructure/db/data-dir-lock.js';
+import { acquireDataDirLock, DataDirInUseError } from '../../src/platform/db/data-dir-lock.js';
 
 try {
   const lock = await acquireDataDirLock(process.argv[2] as string, { command: 'lock-child' });

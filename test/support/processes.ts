@@ -18,7 +18,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The service's `entry` (src/main.ts) with `args` (a mode) in a child process, its stdout and stderr collected. */
+/** The service's `entry` (src/entry/main.ts) with `args` (a mode) in a child process, its stdout and stderr collected. */
 export function spawnService(
   entry: string,
   env: Record<string, string>,

@@ -1,5 +1,5 @@
 /**
- * Starts the real service (`src/main.ts`) as a child process, the way `npm start`
+ * Starts the real service (`src/entry/main.ts`) as a child process, the way `npm start`
  * does, and waits until it answers. Used by process-level tests.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -23,7 +23,7 @@ export interface ServiceProcess {
 export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service = spawnService('src/main.ts', { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const service = spawnService('src/entry/main.ts', { HOST: '127.0.0.1', PORT: String(port), ...env });
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void service.exit.then(() => (exited = true));

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
-import type { Actor } from '../../src/application/actor.js';
+import type { Actor } from '../../src/platform/events/command-context.js';
 
 export const TEST_ISSUER = 'https://issuer.test.nedlia';
 export const TEST_AUDIENCE = 'nedlia-api';

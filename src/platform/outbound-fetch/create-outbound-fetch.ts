@@ -1,5 +1,5 @@
 /** The outbound fetch of a process: `FETCH_ALLOW_HOSTS` names the hosts allowed whatever they resolve to; production fetches `https` only. */
-import type { Config } from '../../config.js';
+import type { Config } from '../config/config.js';
 import { createOutboundFetch } from './guarded-fetch.js';
 import type { OutboundFetch, OutboundFetchOptions } from './guarded-fetch.js';
 

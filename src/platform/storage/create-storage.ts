@@ -1,6 +1,6 @@
 /** The object storage `STORAGE` selects. */
 import path from 'node:path';
-import type { Config } from '../../config.js';
+import type { Config } from '../config/config.js';
 import { createLocalStorage } from './local/local-storage.js';
 import type { ObjectStorage } from './object-storage.js';
 import { createS3Storage } from './s3/s3-storage.js';

@@ -12,10 +12,10 @@ import { promisify } from 'node:util';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
-import { DEV_AUDIENCE, DEV_ISSUER } from '../../../src/infrastructure/auth/dev-issuer.js';
-import { tokenVerificationFromConfig } from '../../../src/infrastructure/auth/token-verification.js';
-import { buildApp, type App } from '../../../src/interface/http/app.js';
+import { ConfigError, loadConfig } from '../../../src/platform/config/config.js';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../../../src/platform/auth/dev-issuer.js';
+import { tokenVerificationFromConfig } from '../../../src/platform/auth/token-verification.js';
+import { buildApp, type App } from '../../../src/platform/http/app.js';
 import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { startService } from '../../support/service-process.js';
 
@@ -32,7 +32,7 @@ interface CliResult {
 /** `npm run cli -- token …`, the way a developer runs it. */
 async function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/interface/cli/main.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/entry/cli/main.ts', ...args], {
       env: { ...process.env, NODE_ENV: 'development', AUTH_DEV_ISSUER: '', ...env },
       timeout: 30_000,
     });

@@ -6,9 +6,9 @@ import { constants, createPublicKey, KeyObject, randomUUID, sign as cryptoSign, 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { loadConfig } from '../../../src/config.js';
-import { createJwtVerifier } from '../../../src/infrastructure/auth/jwt-verifier.js';
-import { buildApp, type App } from '../../../src/interface/http/app.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
+import { createJwtVerifier } from '../../../src/platform/auth/jwt-verifier.js';
+import { buildApp, type App } from '../../../src/platform/http/app.js';
 import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer, type TestIssuer } from '../../support/tokens.js';
 

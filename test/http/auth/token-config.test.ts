@@ -12,11 +12,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
-import { DEV_AUDIENCE, DEV_ISSUER } from '../../../src/infrastructure/auth/dev-issuer.js';
-import { createJwtVerifier, type TokenVerifier } from '../../../src/infrastructure/auth/jwt-verifier.js';
-import { tokenVerificationFromConfig } from '../../../src/infrastructure/auth/token-verification.js';
-import { withVerifiedTokenCache } from '../../../src/infrastructure/auth/verified-token-cache.js';
+import { ConfigError, loadConfig } from '../../../src/platform/config/config.js';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../../../src/platform/auth/dev-issuer.js';
+import { createJwtVerifier, type TokenVerifier } from '../../../src/platform/auth/jwt-verifier.js';
+import { tokenVerificationFromConfig } from '../../../src/platform/auth/token-verification.js';
+import { withVerifiedTokenCache } from '../../../src/platform/auth/verified-token-cache.js';
 import { spawnService } from '../../support/service-process.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer, type TestIssuer } from '../../support/tokens.js';
 import { configErrorOf } from '../../support/config-error.js';
@@ -80,7 +80,7 @@ describe('token verification configuration', () => {
     await expect(tokenVerificationFromConfig(loadConfig({ ...base, AUTH_JWKS_URL: pathToFileURL(notJwks).href }))).rejects.toThrow(ConfigError);
 
     // The service itself exits 1 with that line, before it opens any database.
-    const service = spawnService('src/main.ts', { ...base, AUTH_JWKS_URL: missing, DATA_DIR: dir, PORT: '0' });
+    const service = spawnService('src/entry/main.ts', { ...base, AUTH_JWKS_URL: missing, DATA_DIR: dir, PORT: '0' });
     const code = await Promise.race([service.exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
     if (code === 'timeout') service.child.kill('SIGKILL');
     expect(code).toBe(1);

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { openDevIssuer } from '../../../src/infrastructure/auth/dev-issuer.js';
-import { Metrics } from '../../../src/infrastructure/metrics/metrics.js';
-import { buildApp } from '../../../src/interface/http/app.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
+import { openDevIssuer } from '../../../src/platform/auth/dev-issuer.js';
+import { Metrics } from '../../../src/platform/metrics/metrics.js';
+import { buildApp } from '../../../src/platform/http/app.js';
 import { engine } from '../../support/engine.js';
 import { openHarness, type Harness } from './support.js';
 

@@ -6,9 +6,9 @@
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { Metrics } from '../../../src/infrastructure/metrics/metrics.js';
-import { buildApp, type App } from '../../../src/interface/http/app.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
+import { Metrics } from '../../../src/platform/metrics/metrics.js';
+import { buildApp, type App } from '../../../src/platform/http/app.js';
 import { engine } from '../../support/engine.js';
 import { openHarness, seedCatalog, type Harness } from './support.js';
 

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
 import { outboundFetchFromConfig } from '../../../src/platform/outbound-fetch/create-outbound-fetch.js';
 import {
   AddressRefusedError,

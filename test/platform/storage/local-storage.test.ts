@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
 import { createObjectStorage } from '../../../src/platform/storage/create-storage.js';
 import { createLocalStorage } from '../../../src/platform/storage/local/local-storage.js';
 import { storageContract } from './storage-contract.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
 import { createS3Storage } from '../../../src/platform/storage/s3/s3-storage.js';
 import { storageContract } from './storage-contract.js';
 import { configErrorOf } from '../../support/config-error.js';

@@ -1,0 +1,15 @@
+/** Every consumer the service runs; `CONSUMERS=a,b` picks some by name. */
+import type { Consumer } from '../platform/consumers/consumer.js';
+import { placementDetailsProjector } from '../features/catalog/placements/placement-details-projector.js';
+
+export const allConsumers: readonly Consumer[] = [placementDetailsProjector];
+
+/** The consumers named in `names` (all when empty); an unknown name is an error. */
+export function selectConsumers(names: readonly string[], from: readonly Consumer[] = allConsumers): Consumer[] {
+  if (names.length === 0) return [...from];
+  const unknown = names.filter((n) => !from.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    throw new Error(`CONSUMERS names unknown consumers: ${unknown.join(', ')} (known: ${from.map((c) => c.name).join(', ')})`);
+  }
+  return from.filter((c) => names.includes(c.name));
+}

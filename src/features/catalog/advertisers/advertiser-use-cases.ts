@@ -1,0 +1,95 @@
+/**
+ * Advertiser use cases. Admins manage advertisers; an advertiser reads its own row.
+ */
+import { mayManageAdvertiserRows } from '../shared/tenancy-rules.js';
+import { EventTypes } from '../catalog-events.js';
+import { appendEvents } from '../../../platform/events/event-log.js';
+import {
+  insertAdvertiser,
+  listAdvertisers as listRows,
+  type AdvertiserRow,
+} from './advertiser-repository.js';
+import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../../../platform/db/versioned-rows.js';
+import type { Actor } from '../../../platform/events/command-context.js';
+import { advertiserScope, assertAccess, forbidden, isAdmin, type CatalogCommand, type CatalogDeps } from '../shared/access.js';
+import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from '../shared/transact.js';
+
+export type AdvertiserStatus = AdvertiserRow['status'];
+
+export interface NewAdvertiserInput {
+  name: string;
+  contact_email: string;
+  status?: AdvertiserStatus;
+}
+export type AdvertiserPatch = Partial<NewAdvertiserInput>;
+
+const canSee = mayManageAdvertiserRows;
+
+export async function listAdvertisers(
+  deps: CatalogDeps,
+  actor: Actor,
+  filter: { status?: AdvertiserStatus },
+  page: PageRequest,
+): Promise<Page<AdvertiserRow>> {
+  if (isAdmin(actor)) return listRows(deps.db, filter, page);
+  const own = advertiserScope(actor);
+  if (own === undefined) throw forbidden('list advertisers');
+  return listRows(deps.db, { ...filter, onlyId: own }, page);
+}
+
+export async function getAdvertiser(deps: CatalogDeps, actor: Actor, id: string): Promise<AdvertiserRow> {
+  const row = await findLive(deps.db, 'advertisers', id);
+  assertAccess(row !== undefined && canSee(actor, id), true, 'advertiser', id, 'read');
+  return row as AdvertiserRow;
+}
+
+export async function createAdvertiser({ db, context }: CatalogCommand, input: NewAdvertiserInput): Promise<AdvertiserRow> {
+  if (!isAdmin(context.actor)) throw forbidden('create advertisers');
+  return transact(db, async (tx) => {
+    const row = await insertAdvertiser(tx, {
+      name: input.name,
+      contact_email: input.contact_email,
+      ...(input.status ? { status: input.status } : {}),
+      billing_info: null,
+      created_by: context.actor.userId,
+    });
+    await appendEvents(tx, context, [
+      { type: EventTypes.advertiserCreated, subject: row.id, data: { advertiser_id: row.id, name: row.name, status: row.status } },
+    ]);
+    return row;
+  });
+}
+
+export async function updateAdvertiser(
+  { db, context }: CatalogCommand,
+  id: string,
+  expectedVersion: ExpectedVersion,
+  patch: AdvertiserPatch,
+): Promise<AdvertiserRow> {
+  return transact(db, async (tx) => {
+    const current = await findLive(tx, 'advertisers', id);
+    assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'change');
+    const version = matchVersion('advertiser', id, current!.version, expectedVersion);
+    assertSomethingToChange(patch);
+    const row = await updateVersioned(tx, 'advertisers', id, version, sentFields(patch));
+    await appendEvents(tx, context, [
+      {
+        type: EventTypes.advertiserUpdated,
+        subject: id,
+        data: { advertiser_id: id, changes: sentFields(patch), previous_version: version, new_version: row.version },
+      },
+    ]);
+    return row;
+  });
+}
+
+export async function deleteAdvertiser({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
+  await transact(db, async (tx) => {
+    const current = await findLive(tx, 'advertisers', id);
+    assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'delete');
+    const version = matchVersion('advertiser', id, current!.version, expectedVersion);
+    const row = await softDeleteVersioned(tx, 'advertisers', id, version);
+    await appendEvents(tx, context, [{ type: EventTypes.advertiserDeleted, subject: id, data: { advertiser_id: id, version: row.version } }]);
+  });
+}
