@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/event-types.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -13,7 +13,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type EventBusKind } from '../src/platform/config/config.js';
-import { EventTypes } from '../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../src/features/catalog/index.js';
+import '../src/entry/event-types.js';
 import { createBus } from '../src/platform/bus/create-bus.js';
 import type { Consumer } from '../src/platform/consumers/consumer.js';
 import { ConsumerRuntime } from '../src/platform/consumers/consumer-runtime.js';
@@ -78,7 +79,7 @@ async function run(kind: EventBusKind, engine: 'pglite' | 'postgresql'): Promise
     // A namespace of its own, so a run never meets another run's (or a service's) queues.
     const namespace = `bench-${process.pid}-${kind}-${engine}`;
     const config = loadConfig({ ...process.env, EVENT_BUS: kind, BUS_NAMESPACE: namespace, ...(url ? { DATABASE_URL: url } : {}) });
-    const bus = await createBus(kind, { config, db });
+    const bus = await createBus(kind, { config, db, topology: [{ consumer: 'bench-sink', types: [EventTypes.placementCreated] }] });
     const committedAt = new Map<string, number>();
     const lags: number[] = [];
     let effects = 0;

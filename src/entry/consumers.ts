@@ -1,8 +1,12 @@
 /** Every consumer the service runs; `CONSUMERS=a,b` picks some by name. */
 import type { Consumer } from '../platform/consumers/consumer.js';
-import { placementDetailsProjector } from '../features/catalog/placements/placement-details-projector.js';
+import { catalogConsumers } from '../features/catalog/index.js';
+import './event-types.js';
 
-export const allConsumers: readonly Consumer[] = [placementDetailsProjector];
+export const allConsumers: readonly Consumer[] = [...catalogConsumers];
+
+/** What RabbitMQ and SQS declare before publishing (every consumer of the deployment, whatever this process runs). */
+export const consumerTopology = allConsumers.map((c) => ({ consumer: c.name, types: c.types }));
 
 /** The consumers named in `names` (all when empty); an unknown name is an error. */
 export function selectConsumers(names: readonly string[], from: readonly Consumer[] = allConsumers): Consumer[] {

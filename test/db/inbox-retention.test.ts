@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config/config.js';
 import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
 import type { Consumer } from '../../src/platform/consumers/consumer.js';
 import { ConsumerRuntime } from '../../src/platform/consumers/consumer-runtime.js';

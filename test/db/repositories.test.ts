@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/platform/errors.js';
 import { withDomainErrors } from '../../src/platform/db/database-errors.js';
+import { catalogConstraints } from '../../src/features/catalog/catalog-constraints.js';
 import { addCampaignSpend, insertCampaign } from '../../src/features/catalog/campaigns/campaign-repository.js';
 import {
   findPlacement,
@@ -112,7 +113,7 @@ describe(`campaign constraints on ${engine}`, () => {
 
   it('keeps video and advertiser CHECKs too', async () => {
     const db = database.db;
-    const duration = await domainErrorOf(withDomainErrors(() => video(db, 0)));
+    const duration = await domainErrorOf(withDomainErrors(() => video(db, 0), catalogConstraints));
     expect(duration.code).toBe('VIDEO.INVALID_DURATION');
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from videos where duration <= 0`.execute(db);
     expect(rows[0]?.n).toBe(0);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
 import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
 import type { Consumer } from '../../src/platform/consumers/consumer.js';

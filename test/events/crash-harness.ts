@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 import { allConsumers } from '../../src/entry/consumers.js';
 import { placementDetailsProjector } from '../../src/features/catalog/placements/placement-details-projector.js';
 import type { DatabaseHandle } from '../../src/platform/db/connect.js';

@@ -10,7 +10,7 @@ import type { Delivery } from '../../src/platform/bus/event-bus.js';
 import { PostgresBus } from '../../src/platform/bus/postgres/postgres-bus.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { eventually, placementCreated } from './support.js';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 
 let database: TestDatabase;
 beforeAll(async () => {

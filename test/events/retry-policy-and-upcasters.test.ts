@@ -1,11 +1,17 @@
-/** Pure rules of the event side: backoff with jitter, the dead-letter decision, upcasting. */
+/**
+ * Rules of the event side: backoff with jitter and the dead-letter decision (pure), and
+ * upcasting through the registry (the placement upcaster reads the placement in the
+ * transaction it is given, here a real database).
+ */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffDelay, decideAfterFailure, type RetryPolicy } from '../../src/platform/events/retry-policy.js';
-import { EventTypes, registry } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
+import { eventRegistry as registry } from '../../src/entry/event-types.js';
 import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
-import { upcast, type UpcastLookup } from '../../src/platform/events/upcasters.js';
+import { openTestDatabase, type TestDatabase } from '../support/engine.js';
+import { product, video } from '../support/fixtures.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
 
@@ -31,9 +37,26 @@ describe('retry policy', () => {
 });
 
 describe('placement.updated v1 → v2 upcaster', () => {
-  const placementId = randomUUID();
-  const videoId = randomUUID();
-  const lookup: UpcastLookup = { placement: async (id) => (id === placementId ? { video_id: videoId, start_time: 3, end_time: 9 } : undefined) };
+  let database: TestDatabase;
+  let placementId: string;
+  let videoId: string;
+  const upcast = (event: CloudEvent) => registry.upcast(event, database.db);
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    videoId = await video(database.db);
+    const productId = await product(database.db);
+    const row = await database.db
+      .insertInto('placements')
+      .values({ video_id: videoId, product_id: productId, start_time: 3, end_time: 9, position: null, description: null, status: 'active' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    placementId = row.id;
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
   const v1 = (changes: Record<string, unknown>): CloudEvent => ({
     specversion: '1.0', id: randomUUID(), source: '/placements', type: EventTypes.placementUpdated, time: new Date().toISOString(),
     subject: placementId, datacontenttype: 'application/json', schemaversion: 1,
@@ -41,20 +64,20 @@ describe('placement.updated v1 → v2 upcaster', () => {
   });
 
   it('produces a valid v2 event, taking the time range from the change when it moved both ends', async () => {
-    const event = await upcast(v1({ start_time: 4, end_time: 8 }), lookup);
+    const event = await upcast(v1({ start_time: 4, end_time: 8 }));
     expect(event.schemaversion).toBe(2);
     expect(registry.problems(event)).toEqual([]);
     expect(event.data).toMatchObject({ video_id: videoId, time_range: { start_time: 4, end_time: 8 } });
   });
 
   it('completes a partial change from the placement as it is now', async () => {
-    const event = await upcast(v1({ end_time: 12 }), lookup);
+    const event = await upcast(v1({ end_time: 12 }));
     expect(event.data).toMatchObject({ time_range: { start_time: 3, end_time: 12 } });
   });
 
   it('leaves a current event alone and refuses an unknown placement', async () => {
     const current = { ...v1({}), schemaversion: 2 };
-    expect(await upcast(current, lookup)).toBe(current);
-    await expect(upcast({ ...v1({}), data: { placement_id: randomUUID(), changes: {}, previous_version: 1, new_version: 2 } }, lookup)).rejects.toThrow(/unknown/);
+    expect(await upcast(current)).toBe(current);
+    await expect(upcast({ ...v1({}), data: { placement_id: randomUUID(), changes: {}, previous_version: 1, new_version: 2 } })).rejects.toThrow(/unknown/);
   });
 });

@@ -15,7 +15,7 @@ import { ensureEventLogPartitions } from '../../src/platform/db/partitions.js';
 import { buildEvent, insertEvents, type NewEvent } from '../../src/platform/events/event-log.js';
 import type { Database } from '../../src/platform/db/schema.js';
 import type { CloudEvent } from '../../src/platform/events/cloud-event.js';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 import { databaseUrl, withServer, type TestDatabase } from '../support/engine.js';
 
 /** A fresh, migrated PostgreSQL database, dropped on close. */

@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 import type { TestDatabase } from '../support/engine.js';
 import { freePort } from '../support/service-process.js';
 import { startTcpProxy, type ProxyMode, type TcpProxy } from '../support/tcp-proxy.js';

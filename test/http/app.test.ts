@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/platform/config/config.js';
-import { buildApp, type App } from '../../src/platform/http/app.js';
+import { buildApp, type App } from '../../src/entry/app.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 
 let database: TestDatabase;

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/platform/config/config.js';
 import { createJwtVerifier } from '../../src/platform/auth/jwt-verifier.js';
-import { buildApp, type App } from '../../src/platform/http/app.js';
+import { buildApp, type App } from '../../src/entry/app.js';
 import { engine, openTestDatabase, type TestDatabase } from '../support/engine.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer, type TestIssuer } from '../support/tokens.js';
 

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventTypes } from '../../src/features/catalog/catalog-events.js';
+import { EventTypes } from '../../src/features/catalog/index.js';
 import { openDevIssuer } from '../../src/platform/auth/dev-issuer.js';
 import { openPglite } from '../../src/platform/db/connect.js';
 import { placementDetailsProjector } from '../../src/features/catalog/placements/placement-details-projector.js';

@@ -8,8 +8,9 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Actor } from '../../platform/events/command-context.js';
-import { discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter } from '../../features/operations/dead-letter-use-cases.js';
+import { discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter } from '../../features/operations/index.js';
 import type { Config } from '../../platform/config/config.js';
+import { consumerTopology } from '../consumers.js';
 import { createBus } from '../../platform/bus/create-bus.js';
 import type { DatabaseHandle } from '../../platform/db/connect.js';
 import type { DeadLetterStatus } from '../../platform/db/schema.js';
@@ -52,7 +53,7 @@ function databaseDesk(config: Config, handle: DatabaseHandle, actor: Actor): Dea
     list: (filter) => listDeadLetters(deps, actor, filter),
     show: (id) => getDeadLetter(deps, actor, id),
     async replay(id) {
-      const bus = await createBus(config.eventBus, { config, db: handle.db });
+      const bus = await createBus(config.eventBus, { config, db: handle.db, topology: consumerTopology });
       try {
         return await replayDeadLetter({ ...deps, bus }, actor, id);
       } finally {

@@ -8,11 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../platform/events/command-context.js';
-import { createAdvertiser, type NewAdvertiserInput } from '../../features/catalog/advertisers/advertiser-use-cases.js';
-import { createCampaign, type NewCampaignInput } from '../../features/catalog/campaigns/campaign-use-cases.js';
-import { createPlacement, type NewPlacementInput } from '../../features/catalog/placements/placement-use-cases.js';
-import { createProduct, type NewProductInput } from '../../features/catalog/products/product-use-cases.js';
-import { createVideo, type NewVideoInput } from '../../features/catalog/videos/video-use-cases.js';
+import {
+  createAdvertiser,
+  createCampaign,
+  createPlacement,
+  createProduct,
+  createVideo,
+  type NewAdvertiserInput,
+  type NewCampaignInput,
+  type NewPlacementInput,
+  type NewProductInput,
+  type NewVideoInput,
+} from '../../features/catalog/index.js';
 import type { Config } from '../../platform/config/config.js';
 import type { DatabaseHandle } from '../../platform/db/connect.js';
 import { openDatabase } from '../../platform/db/open-database.js';

@@ -8,7 +8,7 @@ import type { Config } from '../../platform/config/config.js';
 import { createBus } from '../../platform/bus/create-bus.js';
 import type { EventBus } from '../../platform/bus/event-bus.js';
 import { PostgresBus } from '../../platform/bus/postgres/postgres-bus.js';
-import { allConsumers, selectConsumers } from '../consumers.js';
+import { allConsumers, consumerTopology, selectConsumers } from '../consumers.js';
 import type { Consumer } from '../../platform/consumers/consumer.js';
 import { ConsumerRuntime } from '../../platform/consumers/consumer-runtime.js';
 import { asBackgroundWork, type DatabaseHandle } from '../../platform/db/connect.js';
@@ -34,7 +34,7 @@ export interface EventSide {
 
 export async function startEventSide(config: Config, database: DatabaseHandle, logger: Logger, options: EventSideOptions): Promise<EventSide> {
   const metrics = new Metrics({ defaultMetrics: true });
-  const bus = await createBus(config.eventBus, { config, db: database.db, logger });
+  const bus = await createBus(config.eventBus, { config, db: database.db, logger, topology: consumerTopology });
   const relay = options.relay ? new OutboxRelay(database.db, bus, { logger, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}) }) : undefined;
   const runtime = new ConsumerRuntime({ db: database.db, bus, logger, metrics });
   metrics.watch({

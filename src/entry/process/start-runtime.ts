@@ -13,7 +13,7 @@ import { tokenVerificationFromConfig } from '../../platform/auth/token-verificat
 import type { DataDirLock } from '../../platform/db/data-dir-lock.js';
 import { openDatabase, scheduleMaintenance } from '../../platform/db/open-database.js';
 import { createLogger } from '../../platform/logging/logger.js';
-import { buildApp } from '../../platform/http/app.js';
+import { buildApp } from '../app.js';
 import { eventSideFor, startEventSide, type ProcessMode } from './event-side.js';
 import { startOpsHttp } from './ops-http.js';
 

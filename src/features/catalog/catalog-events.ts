@@ -1,17 +1,21 @@
 /**
- * Every event type of Nedlia: the seeds' catalog plus what the features need.
- * Data fields are snake_case like the HTTP API. Add a version (never change one in
- * place) for a breaking change, and an upcaster beside it for consumers.
+ * The catalog's event types: the seeds' catalog of advertiser, campaign, product, video
+ * and placement events, and (until their features exist) the validation, analysis,
+ * placement-file, sync and playback events the seeds name. Data fields are snake_case
+ * like the HTTP API. Add a version (never change one in place) for a breaking change,
+ * and an upcaster beside it for consumers (placements/placement-upcasters.ts).
  */
-import { Type } from 'typebox';
-import { EventRegistry } from '../../platform/events/registry.js';
+import { Type, type TSchema } from 'typebox';
+import type { EventDefinition } from '../../platform/events/registry.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Money = Type.String({ pattern: '^-?\\d+(\\.\\d{1,2})?$' });
 const Seconds = Type.Number({ minimum: 0 });
 const Changes = Type.Record(Type.String(), Type.Unknown(), { description: 'Fields that changed, with their new values' });
 
-export const registry = new EventRegistry();
+/** Every version of every catalog event type, in the order defined below. */
+export const catalogEventDefinitions: EventDefinition[] = [];
+const define = <S extends TSchema>(definition: EventDefinition<S>): void => void catalogEventDefinitions.push(definition);
 
 export const EventTypes = {
   advertiserCreated: 'com.nedlia.advertiser.created',
@@ -45,54 +49,54 @@ const changed = (aggregate: string, idField: string) =>
   Type.Object({ [idField]: Uuid, changes: Changes, previous_version: Type.Integer(), new_version: Type.Integer() }, { description: `What changed on a ${aggregate}` });
 const deleted = (idField: string) => Type.Object({ [idField]: Uuid, version: Type.Integer() });
 
-registry.define({
+define({
   type: EventTypes.advertiserCreated, version: 1, producer: 'api', description: 'An advertiser was created',
   schema: Type.Object({ advertiser_id: Uuid, name: Type.String(), status: Type.String() }),
 });
-registry.define({ type: EventTypes.advertiserUpdated, version: 1, producer: 'api', description: 'An advertiser was modified', schema: changed('advertiser', 'advertiser_id') });
-registry.define({ type: EventTypes.advertiserDeleted, version: 1, producer: 'api', description: 'An advertiser was soft-deleted', schema: deleted('advertiser_id') });
+define({ type: EventTypes.advertiserUpdated, version: 1, producer: 'api', description: 'An advertiser was modified', schema: changed('advertiser', 'advertiser_id') });
+define({ type: EventTypes.advertiserDeleted, version: 1, producer: 'api', description: 'An advertiser was soft-deleted', schema: deleted('advertiser_id') });
 
-registry.define({
+define({
   type: EventTypes.campaignCreated, version: 1, producer: 'api', description: 'A campaign was created',
   schema: Type.Object({
     campaign_id: Uuid, advertiser_id: Uuid, name: Type.String(), budget: Money, currency: Type.String(),
     status: Type.String(), start_date: Type.String(), end_date: Type.String(), product_ids: Type.Array(Uuid),
   }),
 });
-registry.define({ type: EventTypes.campaignUpdated, version: 1, producer: 'api', description: 'A campaign was modified', schema: changed('campaign', 'campaign_id') });
-registry.define({ type: EventTypes.campaignDeleted, version: 1, producer: 'api', description: 'A campaign was soft-deleted', schema: deleted('campaign_id') });
-registry.define({
+define({ type: EventTypes.campaignUpdated, version: 1, producer: 'api', description: 'A campaign was modified', schema: changed('campaign', 'campaign_id') });
+define({ type: EventTypes.campaignDeleted, version: 1, producer: 'api', description: 'A campaign was soft-deleted', schema: deleted('campaign_id') });
+define({
   type: EventTypes.campaignBudgetExhausted, version: 1, producer: 'campaign-matcher',
   description: 'A campaign spent its whole budget and stops serving',
   schema: Type.Object({ campaign_id: Uuid, advertiser_id: Uuid, budget: Money, spent: Money }),
 });
 
-registry.define({
+define({
   type: EventTypes.productCreated, version: 1, producer: 'api', description: 'A product was created',
   schema: Type.Object({ product_id: Uuid, advertiser_id: Uuid, name: Type.String() }),
 });
-registry.define({ type: EventTypes.productUpdated, version: 1, producer: 'api', description: 'A product was modified', schema: changed('product', 'product_id') });
-registry.define({ type: EventTypes.productDeleted, version: 1, producer: 'api', description: 'A product was soft-deleted', schema: deleted('product_id') });
+define({ type: EventTypes.productUpdated, version: 1, producer: 'api', description: 'A product was modified', schema: changed('product', 'product_id') });
+define({ type: EventTypes.productDeleted, version: 1, producer: 'api', description: 'A product was soft-deleted', schema: deleted('product_id') });
 
-registry.define({
+define({
   type: EventTypes.videoCreated, version: 1, producer: 'api', description: 'A video was registered',
   schema: Type.Object({ video_id: Uuid, owner_id: Type.Union([Type.String(), Type.Null()]), title: Type.String() }),
 });
-registry.define({ type: EventTypes.videoUpdated, version: 1, producer: 'api', description: 'A video was modified', schema: changed('video', 'video_id') });
-registry.define({ type: EventTypes.videoDeleted, version: 1, producer: 'api', description: 'A video was soft-deleted (its media, transcript and files go too)', schema: deleted('video_id') });
-registry.define({
+define({ type: EventTypes.videoUpdated, version: 1, producer: 'api', description: 'A video was modified', schema: changed('video', 'video_id') });
+define({ type: EventTypes.videoDeleted, version: 1, producer: 'api', description: 'A video was soft-deleted (its media, transcript and files go too)', schema: deleted('video_id') });
+define({
   type: EventTypes.videoValidationRequested, version: 1, producer: 'api', description: 'Validation was requested for a video',
   schema: Type.Object({ video_id: Uuid, validation_run_id: Uuid, requested_by: Type.Optional(Type.String()) }),
 });
-registry.define({
+define({
   type: EventTypes.videoValidationCompleted, version: 1, producer: 'validator', description: 'Validation of a video finished',
   schema: Type.Object({ video_id: Uuid, validation_run_id: Uuid, is_valid: Type.Boolean(), issues_count: Type.Integer({ minimum: 0 }) }),
 });
-registry.define({
+define({
   type: EventTypes.videoAnalysisRequested, version: 1, producer: 'api', description: 'Analysis of a video URL was requested',
   schema: Type.Object({ video_id: Uuid, url: Type.String(), requested_by: Type.Optional(Type.String()) }),
 });
-registry.define({
+define({
   type: EventTypes.videoAnalysisCompleted, version: 1, producer: 'video-analyser', description: 'Analysis of a video finished or failed',
   schema: Type.Object({
     video_id: Uuid, status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
@@ -101,18 +105,18 @@ registry.define({
 });
 
 const TimeRange = Type.Object({ start_time: Seconds, end_time: Seconds });
-registry.define({
+define({
   type: EventTypes.placementCreated, version: 1, producer: 'api', description: 'A placement was created',
   schema: Type.Object({
     placement_id: Uuid, video_id: Uuid, product_id: Uuid, time_range: TimeRange,
     created_by: Type.Optional(Type.String()),
   }),
 });
-registry.define({
+define({
   type: EventTypes.placementUpdated, version: 1, producer: 'api', description: 'A placement was modified (v1: changes only)',
   schema: changed('placement', 'placement_id'),
 });
-registry.define({
+define({
   type: EventTypes.placementUpdated, version: 2, producer: 'api',
   description: 'A placement was modified (v2: adds the video and the full time range after the change, so consumers need no read)',
   schema: Type.Object({
@@ -120,20 +124,20 @@ registry.define({
     time_range: TimeRange,
   }),
 });
-registry.define({
+define({
   type: EventTypes.placementDeleted, version: 1, producer: 'api', description: 'A placement was soft-deleted',
   schema: Type.Object({ placement_id: Uuid, video_id: Uuid, version: Type.Integer() }),
 });
-registry.define({
+define({
   type: EventTypes.placementFileGenerated, version: 1, producer: 'placement-file-generator',
   description: 'A new placement file was written for a video',
   schema: Type.Object({ video_id: Uuid, file_url: Type.String(), etag: Type.String(), placements_count: Type.Integer({ minimum: 0 }) }),
 });
-registry.define({
+define({
   type: EventTypes.pluginSyncRequested, version: 1, producer: 'api', description: 'The editor plugin asked for a sync',
   schema: Type.Object({ requested_by: Type.String(), cursor: Type.Optional(Type.String()) }),
 });
-registry.define({
+define({
   type: EventTypes.playbackEventsAccepted, version: 1, producer: 'api', description: 'A batch of SDK playback events was accepted for matching',
   schema: Type.Object({ batch_id: Uuid, count: Type.Integer({ minimum: 1 }) }),
 });

@@ -6,7 +6,6 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config, EventBusKind } from '../config/config.js';
 import type { Database } from '../db/schema.js';
-import { allConsumers } from '../../entry/consumers.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
 import { PostgresBus } from './postgres/postgres-bus.js';
 
@@ -15,9 +14,9 @@ export interface BusDependencies {
   db: Kysely<Database>;
   /**
    * The deployment's consumers (all of them, whatever this process runs): RabbitMQ and
-   * SQS declare their queues before publishing, so none misses an event. Default: the registry.
+   * SQS declare their queues before publishing, so none misses an event.
    */
-  topology?: ReadonlyArray<Pick<SubscribeOptions, 'consumer' | 'types'>>;
+  topology: ReadonlyArray<Pick<SubscribeOptions, 'consumer' | 'types'>>;
   /** Where the bus reports what goes wrong outside any call (lost connections, failed fetches); stderr without one. */
   logger?: Logger;
 }
@@ -44,7 +43,7 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
       return RabbitMqBus.connect({
         url: deps.config.brokers.rabbitmqUrl,
         prefix: deps.config.brokers.namespace,
-        consumers: topologyOf(deps),
+        consumers: deps.topology,
         ...reporting,
         ...restoring,
       });
@@ -52,13 +51,9 @@ export async function createBus(kind: EventBusKind, deps: BusDependencies): Prom
     case 'sqs': {
       const { SqsBus } = await import('./sqs/sqs-bus.js');
       const { region, endpoint, queuePrefix, eventBridgeBusName } = deps.config.brokers.sqs;
-      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: topologyOf(deps), ...reporting, ...restoring });
+      return new SqsBus({ region, endpoint, queuePrefix, eventBridgeBusName, consumers: deps.topology, ...reporting, ...restoring });
     }
     default:
       throw new Error(`EVENT_BUS=${String(kind)} is not available in this build`);
   }
-}
-
-function topologyOf(deps: BusDependencies): ReadonlyArray<Pick<SubscribeOptions, 'consumer' | 'types'>> {
-  return deps.topology ?? allConsumers.map((c) => ({ consumer: c.name, types: c.types }));
 }

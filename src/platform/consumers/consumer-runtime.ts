@@ -15,9 +15,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { DEFAULT_RETRY_POLICY, decideAfterFailure, type RetryPolicy } from '../events/retry-policy.js';
 import type { CloudEvent } from '../events/cloud-event.js';
-import { registry as defaultRegistry } from '../../features/catalog/catalog-events.js';
-import type { EventRegistry } from '../events/registry.js';
-import { upcast, type UpcastLookup } from '../events/upcasters.js';
+import { eventRegistry, type EventRegistry } from '../events/registry.js';
 import type { Delivery, EventBus, Outcome, Subscription } from '../bus/event-bus.js';
 import { asBackgroundWork } from '../db/connect.js';
 import { isConnectionFault } from '../db/connection-faults.js';
@@ -57,20 +55,6 @@ export function eventProblems(event: CloudEvent, registry: EventRegistry): strin
   return registry.problems(event).map((p) => `${p.path} ${p.message}`);
 }
 
-/** Facts for upcasters, read in the consumer's transaction. */
-function lookupIn(tx: Kysely<Database>): UpcastLookup {
-  return {
-    async placement(id) {
-      const row = await tx
-        .selectFrom('placements')
-        .select(['video_id', 'start_time', 'end_time'])
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return row && { video_id: row.video_id, start_time: Number(row.start_time), end_time: Number(row.end_time) };
-    },
-  };
-}
-
 export class ConsumerRuntime {
   readonly #subscriptions: Subscription[] = [];
   readonly #policy: RetryPolicy;
@@ -79,7 +63,7 @@ export class ConsumerRuntime {
 
   constructor(private readonly deps: ConsumerRuntimeDependencies) {
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
-    this.#registry = deps.registry ?? defaultRegistry;
+    this.#registry = deps.registry ?? eventRegistry;
     this.#databaseOutage = new OutageLog({
       down: (error) => deps.logger.error({ err: error }, 'consumers cannot reach the database; deliveries come again until it answers'),
       up: (outage) => deps.logger.info(outage, 'consumers reach the database again'),
@@ -150,7 +134,7 @@ export class ConsumerRuntime {
             .returning('event_id')
             .executeTakeFirst();
           if (!fresh) return 'duplicate' as const;
-          const current = await upcast(event, lookupIn(tx));
+          const current = await this.#registry.upcast(event, tx);
           await consumer.handle(current, tx, {
             logger: log,
             attempt,

@@ -3,7 +3,7 @@
  * them after `connect.ts` normalizes types: DECIMAL as string, DATE as 'YYYY-MM-DD',
  * BIGINT as number, TIMESTAMPTZ as Date, JSONB as parsed JSON.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, T | string | undefined, T | string>;
@@ -261,3 +261,6 @@ export type PlacementRow = Selectable<PlacementsTable>;
 export type NewPlacementRow = Insertable<PlacementsTable>;
 export type PlacementRowUpdate = Updateable<PlacementsTable>;
 export type CampaignRow = Selectable<CampaignsTable>;
+
+/** The database, or a transaction on it: what repositories take. */
+export type Executor = Kysely<Database>;

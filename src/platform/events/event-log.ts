@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { aggregateTypeOf, type CloudEvent } from './cloud-event.js';
-import { registry } from '../../features/catalog/catalog-events.js';
+import { eventRegistry as registry } from './registry.js';
 import type { CommandContext } from './command-context.js';
-import type { Executor } from '../../features/catalog/placements/placement-repository.js';
+import type { Executor } from '../db/schema.js';
 
 export interface NewEvent<T = unknown> {
   type: string;

@@ -14,7 +14,7 @@
  * migration 0006).
  */
 import { sql } from 'kysely';
-import type { Executor } from '../../features/catalog/placements/placement-repository.js';
+import type { Executor } from '../db/schema.js';
 
 export interface InboxPurgeOptions {
   /** Rows processed more than this many days ago are purged (dead-letter exceptions aside). */

@@ -1,11 +1,15 @@
 /**
  * The event registry: every event type the system emits, with a TypeBox schema per
- * major version. Events are checked against it when appended to the outbox and when
- * a consumer receives them; `npm run docs:events` exports it as JSON Schema.
+ * major version, and the upcasters between versions. Events are checked against it when
+ * appended to the outbox and when a consumer receives them; `npm run docs:events`
+ * exports it as JSON Schema. Each feature declares its event types as an `EventTypeSet`;
+ * src/entry/event-types.ts installs every feature's set into `eventRegistry`.
  */
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import type { Executor } from '../db/schema.js';
 import type { CloudEvent } from './cloud-event.js';
+import { upcast, type Upcaster } from './upcasters.js';
 
 export interface EventDefinition<S extends TSchema = TSchema> {
   type: string;
@@ -21,12 +25,28 @@ export interface EventProblem {
   message: string;
 }
 
+/** What a feature declares: its event types (every version) and the upcasters between them. */
+export interface EventTypeSet {
+  definitions: readonly EventDefinition[];
+  upcasters?: readonly Upcaster[];
+}
+
 type Validator = { Check(value: unknown): boolean; Errors(value: unknown): Iterable<{ instancePath: string; message: string }> };
 
 export class EventRegistry {
   readonly #definitions = new Map<string, EventDefinition>();
   readonly #validators = new Map<string, Validator>();
   readonly #latest = new Map<string, number>();
+  readonly #upcasters: Upcaster[] = [];
+
+  /** Adds a feature's event types; installing the same set again changes nothing. */
+  install(set: EventTypeSet): this {
+    for (const definition of set.definitions) {
+      if (this.#definitions.get(`${definition.type}@${definition.version}`) !== definition) this.define(definition);
+    }
+    for (const upcaster of set.upcasters ?? []) if (!this.#upcasters.includes(upcaster)) this.#upcasters.push(upcaster);
+    return this;
+  }
 
   define<S extends TSchema>(definition: EventDefinition<S>): EventDefinition<S> {
     const key = `${definition.type}@${definition.version}`;
@@ -50,6 +70,15 @@ export class EventRegistry {
     return [...this.#definitions.values()].sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
   }
 
+  upcasters(): readonly Upcaster[] {
+    return this.#upcasters;
+  }
+
+  /** The event at the latest version its upcasters reach; they read what they need in `tx`. */
+  upcast(event: CloudEvent, tx: Executor): Promise<CloudEvent> {
+    return upcast(event, tx, this.#upcasters);
+  }
+
   /** Problems of an event against its registered schema; empty when valid. */
   problems(event: Pick<CloudEvent, 'type' | 'schemaversion' | 'data'>): EventProblem[] {
     const validator = this.#validators.get(`${event.type}@${event.schemaversion}`);
@@ -58,3 +87,6 @@ export class EventRegistry {
     return [...validator.Errors(event.data)].slice(0, 20).map((e) => ({ path: `/data${e.instancePath}`, message: e.message }));
   }
 }
+
+/** The process's registry: every feature's event types, installed by src/entry/event-types.ts. */
+export const eventRegistry = new EventRegistry();

@@ -1,6 +1,7 @@
 /**
- * Builds the HTTP application: plugins in boot order (framework, ours, routes).
- * Tests call `buildApp` and `inject`; entry/process/start-runtime.ts adds listening and shutdown.
+ * Builds the HTTP application: plugins in boot order (framework, the kernel's, then each
+ * feature's routes from `deps.features`). src/entry/app.ts builds it with every feature;
+ * tests call that and `inject`; entry/process/start-runtime.ts adds listening and shutdown.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
@@ -10,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../db/connection-faults.js';
+import type { ConstraintTable } from '../db/database-errors.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problem, toProblem } from './problem.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { authentication, bearerChallenge } from './authenticate.js';
@@ -22,18 +24,13 @@ import { buildValidator } from './validation.js';
 import { openRateLimitRedis } from './redis-counter-connection.js';
 import { devIssuerRoutes } from './routes/dev-issuer-routes.js';
 import { meRoutes } from './routes/me-routes.js';
-// Event side (issue 4): metrics, admin routes for dead letters and the event log.
 import type { EventBus } from '../bus/event-bus.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
-import { adminEventRoutes } from '../../features/operations/admin-event-routes.js';
-import { adminMigrationRoutes } from '../../features/operations/admin-migration-routes.js';
-// Catalog (issue 3): OpenAPI, route table, Idempotency-Key, the /v1 catalog resources.
 import { openApi } from './openapi.js';
 import { routeTable } from './route-table.js';
 import { idempotency } from './idempotency.js';
-import { catalogRoutes } from '../../features/catalog/catalog-routes.js';
-import { openReadCaches } from '../../features/catalog/placements/placement-cache.js';
+import type { FeatureRoutes } from './feature-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -45,6 +42,8 @@ export interface AppDependencies {
   devIssuer?: DevIssuer;
   /** The event side of this process: bus (dead-letter replay), metrics, readiness checks. */
   events?: { bus?: EventBus; metrics?: Metrics; checks?: Record<string, () => Promise<void>> };
+  /** The features' routes, registered in this order (src/entry/routes.ts). */
+  features: readonly FeatureRoutes[];
 }
 
 /** The application with its type provider: routes infer their types from TypeBox schemas. */
@@ -73,6 +72,7 @@ class OneLineRequestLog extends LogController {
 const trustHops = (hops: number) => (hops === 0 ? false : (_address: string, hop: number) => hop < hops);
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
+  const constraints = Object.assign({}, ...deps.features.map((f) => f.constraints ?? {})) as ConstraintTable;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Echo a sane client-sent x-request-id, otherwise make one.
@@ -103,7 +103,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const body = toProblem(error, request.url);
+    const body = toProblem(error, request.url, constraints);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, body.detail ?? body.title);
     if (body.code === 'DEPENDENCY.UNAVAILABLE') reply.header('retry-after', UNAVAILABLE_RETRY_AFTER_SECONDS);
@@ -135,7 +135,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     ...(counterRedis ? { redis: { client: counterRedis, keyPrefix: `${brokers.namespace}:rate-limit:` } } : {}),
   });
   // Before any route: the OpenAPI document and the route table collect routes as they are added.
-  await app.register(openApi);
+  await app.register(openApi, { tags: deps.features.flatMap((f) => f.tags ?? []) });
   await app.register(routeTable);
   await app.register(idempotency, { database: deps.database });
 
@@ -143,14 +143,16 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   if (deps.events?.metrics) await app.register(metricsRoutes, { metrics: deps.events.metrics, serve: deps.config.metricsPort === undefined });
 
   await app.register(healthRoutes, { database: deps.database, checks: deps.events?.checks ?? {} });
-  await app.register(adminEventRoutes, { db: deps.database.db, ...(deps.events?.bus ? { bus: deps.events.bus } : {}) });
-  await app.register(adminMigrationRoutes, { db: deps.database.db });
   if (deps.devIssuer) await app.register(devIssuerRoutes, { devIssuer: deps.devIssuer });
   await app.register(meRoutes);
-  const readCaches = await openReadCaches(deps.database, { size: deps.config.readCacheSize, logger: deps.logger });
-  app.addHook('onClose', () => readCaches.close());
-  deps.events?.metrics?.watch({ readCaches: () => readCaches.gauges() });
-  await app.register(catalogRoutes, { db: deps.database.db, ...(readCaches.placements ? { placementCache: readCaches.placements } : {}) });
+  const context = {
+    config: deps.config,
+    database: deps.database,
+    logger: deps.logger,
+    ...(deps.events?.bus ? { bus: deps.events.bus } : {}),
+    ...(deps.events?.metrics ? { metrics: deps.events.metrics } : {}),
+  };
+  for (const feature of deps.features) await app.register(feature.routes, context);
 
   return app;
 }

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import type { IdempotencyKeysTable } from '../db/schema.js';
-import type { Executor } from '../../features/catalog/placements/placement-repository.js';
+import type { Executor } from '../db/schema.js';
 
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 

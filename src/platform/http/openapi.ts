@@ -8,19 +8,21 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
-const TAGS = [
-  { name: 'advertisers', description: 'Companies that run campaigns' },
-  { name: 'campaigns', description: "An advertiser's budgets, pricing and dates for its products" },
-  { name: 'products', description: 'What advertisers want placed in videos' },
-  { name: 'videos', description: "Creators' videos" },
-  { name: 'placements', description: 'A product shown in a video over a time range, at a position on screen' },
+/** A group of operations in the document; features bring their own (see feature-routes.ts). */
+export interface OpenApiTag {
+  name: string;
+  description: string;
+}
+
+/** The kernel's own tags, after the features'. */
+const KERNEL_TAGS: OpenApiTag[] = [
   { name: 'auth', description: 'Who the token says you are; the development issuer' },
   { name: 'operations', description: 'Health and metrics, for load balancers and scrapers' },
-  { name: 'admin', description: 'Dead letters and the event log (admin role)' },
 ];
 
+
 export const openApi = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, { tags }: { tags: readonly OpenApiTag[] }) => {
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -33,8 +35,8 @@ export const openApi = fp(
             '(body, path or query) are 422 with every one listed in `errors`. Versioned resources return `ETag`; PATCH and ' +
             'DELETE need `If-Match` (`"<version>"` or `*`). POST accepts `Idempotency-Key`. A 401 carries `WWW-Authenticate: Bearer`.',
         },
-        // The docs UI shows tags in this order: the resources first, then auth and operations, admin last.
-        tags: TAGS,
+        // The docs UI shows tags in this order: the features' (in the order they are wired in), then auth and operations.
+        tags: [...tags, ...KERNEL_TAGS],
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
       // Shared schemas keep their own names (`Problem`) in components.

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { Type, type Static } from 'typebox';
 import { DomainError, type ErrorKind, type FieldError } from '../errors.js';
 import { isConnectionFault, unavailable } from '../db/connection-faults.js';
-import { translateDatabaseError } from '../db/database-errors.js';
+import { translateDatabaseError, type ConstraintTable } from '../db/database-errors.js';
 import { fieldErrors, type ValidationIssue } from './validation-messages.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -80,9 +80,10 @@ interface FastifyLikeError {
 const PART: Record<string, string> = { body: '', querystring: '/query', params: '/params', headers: '/headers' };
 const PART_NAME: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'headers' };
 
-/** The status and problem for any error thrown while handling `instance`. */
-export function toProblem(error: unknown, instance: string): Problem {
-  const domain = error instanceof DomainError ? error : isConnectionFault(error) ? unavailable(error) : translateDatabaseError(error);
+/** The status and problem for any error thrown while handling `instance`; `constraints` explain violated CHECKs. */
+export function toProblem(error: unknown, instance: string, constraints: ConstraintTable = {}): Problem {
+  const domain =
+    error instanceof DomainError ? error : isConnectionFault(error) ? unavailable(error) : translateDatabaseError(error, constraints);
   if (domain) {
     return problem(STATUS_OF[domain.kind], domain.message, instance, { code: domain.code, errors: domain.errors });
   }

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/platform/config/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../../../src/platform/auth/dev-issuer.js';
 import { tokenVerificationFromConfig } from '../../../src/platform/auth/token-verification.js';
-import { buildApp, type App } from '../../../src/platform/http/app.js';
+import { buildApp, type App } from '../../../src/entry/app.js';
 import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { startService } from '../../support/service-process.js';
 

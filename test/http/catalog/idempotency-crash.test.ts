@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/platform/config/config.js';
 import { createJwtVerifier } from '../../../src/platform/auth/jwt-verifier.js';
 import { ClaimLostError, completeKey, releaseKey } from '../../../src/platform/http/idempotency-key-repository.js';
-import { buildApp, type App } from '../../../src/platform/http/app.js';
+import { buildApp, type App } from '../../../src/entry/app.js';
 import { IDEMPOTENCY_LEASE_MS } from '../../../src/platform/http/idempotency.js';
 import { eventually, openPostgresDatabase } from '../../events/support.js';
 import { engine, type TestDatabase } from '../../support/engine.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/platform/config/config.js';
 import { openDevIssuer } from '../../../src/platform/auth/dev-issuer.js';
 import { Metrics } from '../../../src/platform/metrics/metrics.js';
-import { buildApp } from '../../../src/platform/http/app.js';
+import { buildApp } from '../../../src/entry/app.js';
 import { engine } from '../../support/engine.js';
 import { openHarness, type Harness } from './support.js';
 
@@ -89,7 +89,7 @@ describe(`OpenAPI on ${engine}`, () => {
       expect(doc.paths['/v1/admin/dead-letters']?.get?.security).toEqual([{ bearerAuth: [] }]);
 
       const order = doc.tags.map((t) => t.name);
-      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'auth', 'operations', 'admin']);
+      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'admin', 'auth', 'operations']);
       expect([...tags].filter((tag) => !order.includes(tag))).toEqual([]);
     } finally {
       await app.close();

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/platform/config/config.js';
 import { Metrics } from '../../../src/platform/metrics/metrics.js';
-import { buildApp, type App } from '../../../src/platform/http/app.js';
+import { buildApp, type App } from '../../../src/entry/app.js';
 import { engine } from '../../support/engine.js';
 import { openHarness, seedCatalog, type Harness } from './support.js';
 

@@ -8,7 +8,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../../../src/platform/config/config.js';
 import { createJwtVerifier, type TokenVerifier } from '../../../src/platform/auth/jwt-verifier.js';
-import { buildApp, type App } from '../../../src/platform/http/app.js';
+import { buildApp, type App } from '../../../src/entry/app.js';
 import { openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestIssuer } from '../../support/tokens.js';
 

@@ -1,9 +1,9 @@
 /** Advertisers in the database. */
 import type { Insertable, Selectable } from 'kysely';
-import { withDomainErrors } from '../../../platform/db/database-errors.js';
+import { withCatalogErrors } from '../catalog-constraints.js';
 import type { AdvertisersTable } from '../../../platform/db/schema.js';
 import { pageOf, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
-import type { Executor } from '../placements/placement-repository.js';
+import type { Executor } from '../../../platform/db/schema.js';
 
 export type AdvertiserRow = Selectable<AdvertisersTable>;
 
@@ -14,7 +14,7 @@ export interface AdvertiserFilter {
 }
 
 export async function insertAdvertiser(db: Executor, values: Insertable<AdvertisersTable>): Promise<AdvertiserRow> {
-  return withDomainErrors(() => db.insertInto('advertisers').values(values).returningAll().executeTakeFirstOrThrow());
+  return withCatalogErrors(() => db.insertInto('advertisers').values(values).returningAll().executeTakeFirstOrThrow());
 }
 
 export async function listAdvertisers(db: Executor, filter: AdvertiserFilter, page: PageRequest): Promise<Page<AdvertiserRow>> {

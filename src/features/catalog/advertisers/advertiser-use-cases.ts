@@ -10,7 +10,7 @@ import {
   type AdvertiserRow,
 } from './advertiser-repository.js';
 import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
-import { findLive, softDeleteVersioned, updateVersioned } from '../../../platform/db/versioned-rows.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
 import type { Actor } from '../../../platform/events/command-context.js';
 import { advertiserScope, assertAccess, forbidden, isAdmin, type CatalogCommand, type CatalogDeps } from '../shared/access.js';
 import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from '../shared/transact.js';

@@ -2,10 +2,10 @@
  * Campaigns in the database. Money travels as decimal strings end to end.
  */
 import type { Selectable } from 'kysely';
-import { withDomainErrors } from '../../../platform/db/database-errors.js';
+import { withCatalogErrors } from '../catalog-constraints.js';
 import type { CampaignsTable } from '../../../platform/db/schema.js';
 import { pageOf, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
-import type { Executor } from '../placements/placement-repository.js';
+import type { Executor } from '../../../platform/db/schema.js';
 
 export type CampaignRecord = Selectable<CampaignsTable>;
 
@@ -26,7 +26,7 @@ export interface NewCampaign {
 }
 
 export async function insertCampaign(db: Executor, c: NewCampaign): Promise<CampaignRecord> {
-  return withDomainErrors(() =>
+  return withCatalogErrors(() =>
     db
       .insertInto('campaigns')
       .values({
@@ -51,7 +51,7 @@ export async function insertCampaign(db: Executor, c: NewCampaign): Promise<Camp
 
 /** Adds `amount` to `spent`; the database refuses to pass the budget (CAMPAIGN.BUDGET_EXCEEDED). */
 export async function addCampaignSpend(db: Executor, id: string, amount: string): Promise<CampaignRecord | undefined> {
-  return withDomainErrors(() =>
+  return withCatalogErrors(() =>
     db
       .updateTable('campaigns')
       .set((eb) => ({ spent: eb('spent', '+', amount), updated_at: new Date() }))
@@ -108,7 +108,7 @@ export async function productIdsOfCampaigns(db: Executor, campaignIds: readonly 
 export async function replaceCampaignProducts(db: Executor, campaignId: string, productIds: readonly string[]): Promise<void> {
   await db.deleteFrom('campaign_products').where('campaign_id', '=', campaignId).execute();
   if (productIds.length === 0) return;
-  await withDomainErrors(() =>
+  await withCatalogErrors(() =>
     db
       .insertInto('campaign_products')
       .values([...new Set(productIds)].map((product_id) => ({ campaign_id: campaignId, product_id })))

@@ -16,9 +16,9 @@ import {
   type CampaignRecord,
 } from './campaign-repository.js';
 import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
-import type { Executor } from '../placements/placement-repository.js';
+import type { Executor } from '../../../platform/db/schema.js';
 import { productIdsOfAdvertiser } from '../products/product-repository.js';
-import { findLive, softDeleteVersioned, updateVersioned } from '../../../platform/db/versioned-rows.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
 import type { CampaignsTable } from '../../../platform/db/schema.js';
 import type { Actor } from '../../../platform/events/command-context.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, type CatalogCommand, type CatalogDeps } from '../shared/access.js';

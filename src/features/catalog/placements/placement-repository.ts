@@ -2,15 +2,14 @@
  * Placements in the database. Every function takes the executor (the database or a
  * transaction) first, so a use case decides the transaction boundary.
  */
-import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Selectable } from 'kysely';
 import type { Placement, PlacementStatus, Position } from './placement-rules.js';
 import { DomainError, notFound } from '../../../platform/errors.js';
-import { withDomainErrors } from '../../../platform/db/database-errors.js';
+import { withCatalogErrors } from '../catalog-constraints.js';
 import { preparedStatement } from '../../../platform/db/prepared-statements.js';
-import type { Database, PlacementsTable } from '../../../platform/db/schema.js';
+import type { Executor, PlacementsTable } from '../../../platform/db/schema.js';
 import { pageOf, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
 
-export type Executor = Kysely<Database>;
 
 export interface NewPlacement {
   id?: string;
@@ -47,7 +46,7 @@ export function toPlacement(row: Selectable<PlacementsTable>): Placement {
 }
 
 export async function insertPlacement(db: Executor, p: NewPlacement): Promise<Placement> {
-  const row = await withDomainErrors(() =>
+  const row = await withCatalogErrors(() =>
     db
       .insertInto('placements')
       .values({
@@ -87,7 +86,7 @@ export async function updatePlacement(
   expectedVersion: number,
   changes: PlacementChanges,
 ): Promise<Placement> {
-  const row = await withDomainErrors(() =>
+  const row = await withCatalogErrors(() =>
     db
       .updateTable('placements')
       .set((eb) => ({

@@ -18,9 +18,9 @@ import {
   type PlacementWithOwners,
   listPlacements as listRows,
   toPlacement,
-  type Executor,
 } from './placement-repository.js';
-import { findLive, softDeleteVersioned, updateVersioned } from '../../../platform/db/versioned-rows.js';
+import type { Executor } from '../../../platform/db/schema.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
 import type { Actor } from '../../../platform/events/command-context.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from '../shared/access.js';
 import { canSeeProduct } from '../products/product-use-cases.js';

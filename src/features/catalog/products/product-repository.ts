@@ -1,9 +1,9 @@
 /** Products in the database. */
 import type { Insertable, Selectable } from 'kysely';
-import { withDomainErrors } from '../../../platform/db/database-errors.js';
+import { withCatalogErrors } from '../catalog-constraints.js';
 import type { ProductsTable } from '../../../platform/db/schema.js';
 import { pageOf, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
-import type { Executor } from '../placements/placement-repository.js';
+import type { Executor } from '../../../platform/db/schema.js';
 
 export type ProductRow = Selectable<ProductsTable>;
 
@@ -17,7 +17,7 @@ export interface ProductFilter {
 }
 
 export async function insertProduct(db: Executor, values: Insertable<ProductsTable>): Promise<ProductRow> {
-  return withDomainErrors(() => db.insertInto('products').values(values).returningAll().executeTakeFirstOrThrow());
+  return withCatalogErrors(() => db.insertInto('products').values(values).returningAll().executeTakeFirstOrThrow());
 }
 
 /** Whether the product's advertiser is active (creators may only use such products). */

@@ -12,9 +12,9 @@ import {
   listProducts as listRows,
   type ProductRow,
 } from './product-repository.js';
-import { findLive, softDeleteVersioned, updateVersioned } from '../../../platform/db/versioned-rows.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
 import type { Actor } from '../../../platform/events/command-context.js';
-import type { Executor } from '../placements/placement-repository.js';
+import type { Executor } from '../../../platform/db/schema.js';
 import { advertiserScope, assertAccess, forbidden, invalid, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from '../shared/access.js';
 import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from '../shared/transact.js';
 

@@ -1,7 +1,7 @@
 /** Small pieces every catalog use case uses. */
 import type { Kysely } from 'kysely';
 import { DomainError } from '../../../platform/errors.js';
-import { versionMismatch } from '../../../platform/db/versioned-rows.js';
+import { versionMismatch } from './versioned-rows.js';
 import type { Database } from '../../../platform/db/schema.js';
 
 /**

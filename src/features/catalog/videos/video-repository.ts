@@ -1,9 +1,9 @@
 /** Videos in the database. */
 import type { Insertable, Selectable } from 'kysely';
-import { withDomainErrors } from '../../../platform/db/database-errors.js';
+import { withCatalogErrors } from '../catalog-constraints.js';
 import type { VideosTable } from '../../../platform/db/schema.js';
 import { pageOf, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
-import type { Executor } from '../placements/placement-repository.js';
+import type { Executor } from '../../../platform/db/schema.js';
 
 export type VideoRow = Selectable<VideosTable>;
 
@@ -14,7 +14,7 @@ export interface VideoFilter {
 }
 
 export async function insertVideo(db: Executor, values: Insertable<VideosTable>): Promise<VideoRow> {
-  return withDomainErrors(() => db.insertInto('videos').values(values).returningAll().executeTakeFirstOrThrow());
+  return withCatalogErrors(() => db.insertInto('videos').values(values).returningAll().executeTakeFirstOrThrow());
 }
 
 export async function listVideos(db: Executor, filter: VideoFilter, page: PageRequest): Promise<Page<VideoRow>> {

@@ -7,7 +7,7 @@ import { EventTypes } from '../catalog-events.js';
 import { appendEvents } from '../../../platform/events/event-log.js';
 import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
 import { upsertUser } from './user-repository.js';
-import { findLive, softDeleteVersioned, updateVersioned } from '../../../platform/db/versioned-rows.js';
+import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
 import { insertVideo, listVideos as listRows, type VideoRow } from './video-repository.js';
 import type { Actor } from '../../../platform/events/command-context.js';
 import { assertAccess, forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from '../shared/access.js';

@@ -4,9 +4,9 @@
  * that version, and bumps the version.
  */
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
-import { DomainError, notFound } from '../errors.js';
-import { withDomainErrors } from './database-errors.js';
-import type { Database } from './schema.js';
+import { DomainError, notFound } from '../../../platform/errors.js';
+import type { Database } from '../../../platform/db/schema.js';
+import { withCatalogErrors } from '../catalog-constraints.js';
 
 export type VersionedTable = 'advertisers' | 'campaigns' | 'products' | 'videos' | 'placements';
 type Executor = Kysely<Database>;
@@ -38,7 +38,7 @@ export async function updateVersioned<T extends VersionedTable>(
   const assignments = Object.entries(changes as Record<string, unknown>)
     .filter(([, value]) => value !== undefined)
     .map(([column, value]) => sql`${sql.ref(column)} = ${isJson(value) ? JSON.stringify(value) : value}`);
-  const row = await withDomainErrors(() =>
+  const row = await withCatalogErrors(() =>
     sql<Selectable<Database[T]>>`
       UPDATE ${sql.table(table)}
       SET ${sql.join([...assignments, sql`version = version + 1`, sql`updated_at = NOW()`])}

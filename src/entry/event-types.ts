@@ -1,0 +1,14 @@
+/**
+ * Every feature's event types. Importing this module installs them into the process's
+ * registry (platform/events/registry.ts), which the outbox checks appended events
+ * against and consumers check and upcast deliveries with; every start of a process
+ * imports it (through routes.ts and consumers.ts).
+ */
+import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js';
+import { catalogEvents } from '../features/catalog/index.js';
+
+export const eventTypes: readonly EventTypeSet[] = [catalogEvents];
+
+for (const set of eventTypes) eventRegistry.install(set);
+
+export { eventRegistry };
