@@ -6,7 +6,7 @@
  *   *-rules.ts pure rules (and the few pure platform files they use): no I/O, no packages.
  * test/architecture/layer-rules.test.ts breaks each rule once on purpose and checks it is caught.
  */
-const PURE = '(-rules\\.ts$)|(^src/platform/errors\\.ts$)|(^src/platform/auth/actor\\.ts$)|(^src/platform/events/retry-policy\\.ts$)';
+const PURE = '(-(rules|model)\\.ts$)|(^src/platform/errors\\.ts$)|(^src/platform/auth/actor\\.ts$)|(^src/platform/events/retry-policy\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

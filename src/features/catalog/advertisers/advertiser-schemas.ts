@@ -1,6 +1,6 @@
 /** Advertiser: the JSON shapes and how a row becomes one. */
 import { Type } from 'typebox';
-import type { AdvertiserRow } from './advertiser-repository.js';
+import type { Advertiser as AdvertiserModel } from './advertiser-model.js';
 import { Timestamp, Uuid } from '../shared/catalog-http.js';
 import { EXPECTED } from '../../../platform/http/validation.js';
 
@@ -24,7 +24,7 @@ export const Advertiser = Type.Object(
   { additionalProperties: false, description: 'An advertiser (a company that runs campaigns)' },
 );
 
-export function advertiserJson(row: AdvertiserRow) {
+export function advertiserJson(row: AdvertiserModel) {
   return {
     id: row.id,
     name: row.name,

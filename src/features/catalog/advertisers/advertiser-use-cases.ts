@@ -1,13 +1,13 @@
 /**
  * Advertiser use cases. Admins manage advertisers; an advertiser reads its own row.
  */
+import type { Advertiser, AdvertiserStatus } from './advertiser-model.js';
 import { mayManageAdvertiserRows } from '../shared/tenancy-rules.js';
 import { EventTypes } from '../catalog-events.js';
 import { appendEvents } from '../../../platform/events/event-log.js';
 import {
   insertAdvertiser,
   listAdvertisers as listRows,
-  type AdvertiserRow,
 } from './advertiser-repository.js';
 import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
 import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
@@ -15,7 +15,7 @@ import type { Actor } from '../../../platform/events/command-context.js';
 import { advertiserScope, assertAccess, forbidden, isAdmin, type CatalogCommand, type CatalogDeps } from '../shared/access.js';
 import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from '../shared/transact.js';
 
-export type AdvertiserStatus = AdvertiserRow['status'];
+export type { AdvertiserStatus } from './advertiser-model.js';
 
 export interface NewAdvertiserInput {
   name: string;
@@ -31,20 +31,20 @@ export async function listAdvertisers(
   actor: Actor,
   filter: { status?: AdvertiserStatus },
   page: PageRequest,
-): Promise<Page<AdvertiserRow>> {
+): Promise<Page<Advertiser>> {
   if (isAdmin(actor)) return listRows(deps.db, filter, page);
   const own = advertiserScope(actor);
   if (own === undefined) throw forbidden('list advertisers');
   return listRows(deps.db, { ...filter, onlyId: own }, page);
 }
 
-export async function getAdvertiser(deps: CatalogDeps, actor: Actor, id: string): Promise<AdvertiserRow> {
+export async function getAdvertiser(deps: CatalogDeps, actor: Actor, id: string): Promise<Advertiser> {
   const row = await findLive(deps.db, 'advertisers', id);
   assertAccess(row !== undefined && canSee(actor, id), true, 'advertiser', id, 'read');
-  return row as AdvertiserRow;
+  return row as Advertiser;
 }
 
-export async function createAdvertiser({ db, context }: CatalogCommand, input: NewAdvertiserInput): Promise<AdvertiserRow> {
+export async function createAdvertiser({ db, context }: CatalogCommand, input: NewAdvertiserInput): Promise<Advertiser> {
   if (!isAdmin(context.actor)) throw forbidden('create advertisers');
   return transact(db, async (tx) => {
     const row = await insertAdvertiser(tx, {
@@ -66,7 +66,7 @@ export async function updateAdvertiser(
   id: string,
   expectedVersion: ExpectedVersion,
   patch: AdvertiserPatch,
-): Promise<AdvertiserRow> {
+): Promise<Advertiser> {
   return transact(db, async (tx) => {
     const current = await findLive(tx, 'advertisers', id);
     assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'change');

@@ -1,6 +1,6 @@
 /** Campaign: the JSON shapes and how a row becomes one. Money is a decimal string. */
 import { Type } from 'typebox';
-import type { Campaign as CampaignView } from './campaign-use-cases.js';
+import type { Campaign as CampaignView } from './campaign-model.js';
 import { Timestamp, Uuid } from '../shared/catalog-http.js';
 import { EXPECTED } from '../../../platform/http/validation.js';
 

@@ -3,6 +3,7 @@
  * everything. A campaign promotes products of its own advertiser, and an active
  * campaign promotes at least one. `spent` is only ever moved by event ingestion.
  */
+import type { Campaign } from './campaign-model.js';
 import { mayManageAdvertiserRows } from '../shared/tenancy-rules.js';
 import type { Updateable } from 'kysely';
 import { EventTypes } from '../catalog-events.js';
@@ -46,10 +47,7 @@ export interface NewCampaignInput {
 export type CampaignPatch = Partial<Omit<NewCampaignInput, 'advertiser_id'>>;
 
 /** A campaign with the products it promotes. */
-export interface Campaign {
-  row: CampaignRecord;
-  productIds: string[];
-}
+export type { Campaign };
 
 const canManage = mayManageAdvertiserRows;
 

@@ -1,6 +1,6 @@
 /** Product: the JSON shapes and how a row becomes one. */
 import { Type } from 'typebox';
-import type { ProductRow } from './product-repository.js';
+import type { Product as ProductModel } from './product-model.js';
 import { Nullable, Timestamp, Uuid } from '../shared/catalog-http.js';
 
 const fields = {
@@ -27,7 +27,7 @@ export const Product = Type.Object(
   { additionalProperties: false, description: 'A product an advertiser wants placed in videos' },
 );
 
-export function productJson(row: ProductRow) {
+export function productJson(row: ProductModel) {
   return {
     id: row.id,
     advertiser_id: row.advertiser_id,

@@ -2,6 +2,7 @@
  * Product use cases. Advertisers manage their own products; creators read the
  * products of active advertisers (to place them in videos); admins do everything.
  */
+import type { Product } from './product-model.js';
 import { mayManageAdvertiserRows, productVisibility } from '../shared/tenancy-rules.js';
 import { EventTypes } from '../catalog-events.js';
 import { appendEvents } from '../../../platform/events/event-log.js';
@@ -10,7 +11,6 @@ import {
   advertiserIsActive,
   insertProduct,
   listProducts as listRows,
-  type ProductRow,
 } from './product-repository.js';
 import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
 import type { Actor } from '../../../platform/events/command-context.js';
@@ -27,10 +27,10 @@ export interface NewProductInput {
 }
 export type ProductPatch = Partial<Omit<NewProductInput, 'advertiser_id'>>;
 
-const canWrite = (actor: Actor, row: ProductRow): boolean => mayManageAdvertiserRows(actor, row.advertiser_id);
+const canWrite = (actor: Actor, row: Product): boolean => mayManageAdvertiserRows(actor, row.advertiser_id);
 
 /** Whether `actor` may see `row` (creators: only products of active advertisers). */
-export async function canSeeProduct(db: Executor, actor: Actor, row: ProductRow): Promise<boolean> {
+export async function canSeeProduct(db: Executor, actor: Actor, row: Product): Promise<boolean> {
   const visibility = productVisibility(actor, row.advertiser_id);
   return visibility === 'visible' || (visibility === 'visible while the advertiser is active' && advertiserIsActive(db, row.advertiser_id));
 }
@@ -40,20 +40,20 @@ export async function listProducts(
   actor: Actor,
   filter: { advertiser_id?: string },
   page: PageRequest,
-): Promise<Page<ProductRow>> {
+): Promise<Page<Product>> {
   const own = advertiserScope(actor);
   if (!isAdmin(actor) && own === undefined && !isCreator(actor)) throw forbidden('list products');
   const visibleTo = isAdmin(actor) ? undefined : { ownAdvertiserId: own, activeAdvertisers: isCreator(actor) };
   return listRows(deps.db, { advertiserId: filter.advertiser_id, visibleTo }, page);
 }
 
-export async function getProduct(deps: CatalogDeps, actor: Actor, id: string): Promise<ProductRow> {
+export async function getProduct(deps: CatalogDeps, actor: Actor, id: string): Promise<Product> {
   const row = await findLive(deps.db, 'products', id);
   assertAccess(row !== undefined && (await canSeeProduct(deps.db, actor, row)), true, 'product', id, 'read');
-  return row as ProductRow;
+  return row as Product;
 }
 
-export async function createProduct({ db, context }: CatalogCommand, input: NewProductInput): Promise<ProductRow> {
+export async function createProduct({ db, context }: CatalogCommand, input: NewProductInput): Promise<Product> {
   const { actor } = context;
   const own = advertiserScope(actor);
   let advertiserId: string;
@@ -88,7 +88,7 @@ export async function createProduct({ db, context }: CatalogCommand, input: NewP
   });
 }
 
-export async function updateProduct({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: ProductPatch): Promise<ProductRow> {
+export async function updateProduct({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: ProductPatch): Promise<Product> {
   return transact(db, async (tx) => {
     const current = await findLive(tx, 'products', id);
     const visible = current !== undefined && (await canSeeProduct(tx, context.actor, current));

@@ -1,6 +1,6 @@
 /** Video: the JSON shapes and how a row becomes one. */
 import { Type } from 'typebox';
-import type { VideoRow } from './video-repository.js';
+import type { Video as VideoModel } from './video-model.js';
 import { Nullable, Timestamp, Uuid } from '../shared/catalog-http.js';
 import { EXPECTED } from '../../../platform/http/validation.js';
 
@@ -41,7 +41,7 @@ export const Video = Type.Object(
   { additionalProperties: false, description: "A creator's video" },
 );
 
-export function videoJson(row: VideoRow) {
+export function videoJson(row: VideoModel) {
   return {
     id: row.id,
     owner_id: row.owner_id,

@@ -8,12 +8,13 @@ import { appendEvents } from '../../../platform/events/event-log.js';
 import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
 import { upsertUser } from './user-repository.js';
 import { findLive, softDeleteVersioned, updateVersioned } from '../shared/versioned-rows.js';
-import { insertVideo, listVideos as listRows, type VideoRow } from './video-repository.js';
+import { insertVideo, listVideos as listRows } from './video-repository.js';
 import type { Actor } from '../../../platform/events/command-context.js';
 import { assertAccess, forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from '../shared/access.js';
 import { assertSomethingToChange, matchVersion, sentFields, transact, type ExpectedVersion } from '../shared/transact.js';
 
-export type VideoStatus = VideoRow['status'];
+export type { VideoStatus } from './video-model.js';
+import type { Video, VideoStatus } from './video-model.js';
 
 export interface NewVideoInput {
   title: string;
@@ -24,22 +25,22 @@ export interface NewVideoInput {
 }
 export type VideoPatch = Partial<NewVideoInput>;
 
-export const canSeeVideo = (actor: Actor, row: Pick<VideoRow, 'owner_id'>): boolean => mayManageVideo(actor, row.owner_id);
+export const canSeeVideo = (actor: Actor, row: Pick<Video, 'owner_id'>): boolean => mayManageVideo(actor, row.owner_id);
 
-export async function listVideos(deps: CatalogDeps, actor: Actor, filter: { status?: VideoStatus }, page: PageRequest): Promise<Page<VideoRow>> {
+export async function listVideos(deps: CatalogDeps, actor: Actor, filter: { status?: VideoStatus }, page: PageRequest): Promise<Page<Video>> {
   if (isAdmin(actor)) return listRows(deps.db, filter, page);
   if (!isCreator(actor)) throw forbidden('list videos');
   return listRows(deps.db, { ...filter, ownerId: actor.userId }, page);
 }
 
 /** The video if the actor may see it; NOT_FOUND otherwise. */
-export async function getVideo(deps: CatalogDeps, actor: Actor, id: string): Promise<VideoRow> {
+export async function getVideo(deps: CatalogDeps, actor: Actor, id: string): Promise<Video> {
   const row = await findLive(deps.db, 'videos', id);
   assertAccess(row !== undefined && canSeeVideo(actor, row), true, 'video', id, 'read');
-  return row as VideoRow;
+  return row as Video;
 }
 
-export async function createVideo({ db, context }: CatalogCommand, input: NewVideoInput): Promise<VideoRow> {
+export async function createVideo({ db, context }: CatalogCommand, input: NewVideoInput): Promise<Video> {
   const { actor } = context;
   if (!isAdmin(actor) && !isCreator(actor)) throw forbidden('create videos');
   return transact(db, async (tx) => {
@@ -63,7 +64,7 @@ export async function createVideo({ db, context }: CatalogCommand, input: NewVid
   });
 }
 
-export async function updateVideo({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: VideoPatch): Promise<VideoRow> {
+export async function updateVideo({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion, patch: VideoPatch): Promise<Video> {
   return transact(db, async (tx) => {
     const current = await findLive(tx, 'videos', id);
     assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'change');

@@ -1,0 +1,15 @@
+/** An advertiser as the use cases return it (the repository's rows have this shape). */
+export type AdvertiserStatus = 'active' | 'suspended';
+
+export interface Advertiser {
+  id: string;
+  name: string;
+  contact_email: string;
+  billing_info: Record<string, unknown> | null;
+  status: AdvertiserStatus;
+  created_at: Date;
+  updated_at: Date;
+  created_by: string | null;
+  deleted_at: Date | null;
+  version: number;
+}
