@@ -1,7 +1,7 @@
 /**
  * `npm run bench:api`: the HTTP API under load, as it runs in production.
  *
- * Three processes: this script (orchestration only), the service (`src/entry/main.ts api`,
+ * Three processes: this script (orchestration only), the service (`src/entry/main.ts api`, or `all` on PGlite,
  * started as a child with production settings: NODE_ENV=production, LOG_LEVEL=info
  * with its logs going to a file, the rate limiter on, tokens verified against a JWKS
  * file), and autocannon (one child per run, so load generation shares neither
@@ -188,13 +188,17 @@ interface Service {
   stop(): Promise<void>;
 }
 
-/** `src/entry/main.ts api` in a child process, its logs in `logFile`; resolves when /health/ready answers 200. */
-async function startService(env: Record<string, string>, logFile: string): Promise<Service> {
+/**
+ * `src/entry/main.ts <mode>` in a child process, its logs in `logFile`; resolves when
+ * /health/ready answers 200. PostgreSQL runs `api` (HTTP only); PGlite runs `all`, the
+ * only mode that opens an embedded database (the worker side idles beside the API).
+ */
+async function startService(env: Record<string, string>, logFile: string, mode: 'api' | 'all' = 'api'): Promise<Service> {
   const port = await freePort();
   const log = createWriteStream(logFile);
   await new Promise((resolve) => log.once('open', resolve));
   const profiling = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/entry/main.ts', 'api'], {
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/entry/main.ts', mode], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...SERVICE_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -272,7 +276,7 @@ async function scenarios(base: string, issuer: TestIssuer, probe: CpuProbe): Pro
 async function onPglite(work: string, authEnv: Record<string, string>, issuer: TestIssuer) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-bench-api-pglite-'));
   try {
-    const service = await startService({ ...authEnv, DATA_DIR: dataDir }, path.join(work, 'service-pglite.log'));
+    const service = await startService({ ...authEnv, DATA_DIR: dataDir }, path.join(work, 'service-pglite.log'), 'all');
     try {
       return await scenarios(service.base, issuer, { server: service.pid });
     } finally {
@@ -319,7 +323,7 @@ console.log(
   [
     `bench:api — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured per scenario, in its own process`,
-    `service: src/entry/main.ts api in its own process, ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, logs to a file, RS256 tokens from a JWKS file${CPU_PROF ? `, --cpu-prof into ${CPU_PROF}` : ''}`,
+    `service: src/entry/main.ts api (all on PGlite) in its own process, ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, logs to a file, RS256 tokens from a JWKS file${CPU_PROF ? `, --cpu-prof into ${CPU_PROF}` : ''}`,
     `engines: ${ENGINES.join(', ')}, scenarios ${SCENARIOS.join(',')}; ceiling: node:http hello world in its own process, measured before and after`,
   ].join('\n'),
 );

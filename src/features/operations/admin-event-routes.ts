@@ -13,7 +13,7 @@ import {
 } from './dead-letter-use-cases.js';
 import { eventsOfAggregate } from './event-history-use-cases.js';
 import { DomainError } from '../../platform/errors.js';
-import type { DeadLetterRow } from '../../platform/events/dead-letter-repository.js';
+import type { DeadLetter as DeadLetterModel } from './dead-letter-model.js';
 import { actorOf } from '../../platform/http/authenticate.js';
 
 const Problem = { $ref: 'Problem#' } as const;
@@ -70,7 +70,7 @@ const errors = {
 /** The admin routes need a bearer token of an admin. */
 const security = [{ bearerAuth: [] }];
 
-function summary(row: DeadLetterRow): Static<typeof DeadLetterSummary> {
+function summary(row: DeadLetterModel): Static<typeof DeadLetterSummary> {
   return {
     id: row.id,
     consumer: row.consumer,
@@ -87,9 +87,9 @@ function summary(row: DeadLetterRow): Static<typeof DeadLetterSummary> {
     created_at: row.created_at.toISOString(),
   };
 }
-const full = (row: DeadLetterRow): Static<typeof DeadLetter> => ({ ...summary(row), event: row.event as Record<string, unknown> });
+const full = (row: DeadLetterModel): Static<typeof DeadLetter> => ({ ...summary(row), event: row.event as Record<string, unknown> });
 
-function encodeCursor(row: DeadLetterRow): string {
+function encodeCursor(row: DeadLetterModel): string {
   return Buffer.from(`${row.created_at.toISOString()}|${row.id}`).toString('base64url');
 }
 

@@ -14,9 +14,9 @@ import {
   listDeadLetters as listRows,
   resolveDeadLetter,
   type DeadLetterFilter,
-  type DeadLetterRow,
 } from '../../platform/events/dead-letter-repository.js';
 import type { Database } from '../../platform/db/schema.js';
+import type { DeadLetter } from './dead-letter-model.js';
 
 export interface DeadLetterDependencies {
   db: Kysely<Database>;
@@ -27,19 +27,19 @@ function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor)) throw new DomainError('forbidden', 'AUTH.FORBIDDEN', 'only an admin may manage dead letters');
 }
 
-export async function listDeadLetters(deps: DeadLetterDependencies, actor: Actor, filter: DeadLetterFilter): Promise<DeadLetterRow[]> {
+export async function listDeadLetters(deps: DeadLetterDependencies, actor: Actor, filter: DeadLetterFilter): Promise<DeadLetter[]> {
   requireAdmin(actor);
   return listRows(deps.db, filter);
 }
 
-export async function getDeadLetter(deps: DeadLetterDependencies, actor: Actor, id: string): Promise<DeadLetterRow> {
+export async function getDeadLetter(deps: DeadLetterDependencies, actor: Actor, id: string): Promise<DeadLetter> {
   requireAdmin(actor);
   const row = await findDeadLetter(deps.db, id);
   if (!row) throw notFound('dead letter', id);
   return row;
 }
 
-async function resolve(deps: DeadLetterDependencies, id: string, status: 'replayed' | 'discarded', by: string): Promise<DeadLetterRow> {
+async function resolve(deps: DeadLetterDependencies, id: string, status: 'replayed' | 'discarded', by: string): Promise<DeadLetter> {
   const row = await resolveDeadLetter(deps.db, id, status, by);
   if (row) return row;
   const existing = await findDeadLetter(deps.db, id);
@@ -51,7 +51,7 @@ async function resolve(deps: DeadLetterDependencies, id: string, status: 'replay
  * Publishes the event again, then marks the dead letter replayed. If publishing fails
  * the dead letter stays pending and can be replayed later.
  */
-export async function replayDeadLetter(deps: DeadLetterDependencies, actor: Actor, id: string): Promise<DeadLetterRow> {
+export async function replayDeadLetter(deps: DeadLetterDependencies, actor: Actor, id: string): Promise<DeadLetter> {
   requireAdmin(actor);
   if (!deps.bus) throw new DomainError('unavailable', 'BUS.UNAVAILABLE', 'no event bus is configured in this process');
   const row = await findDeadLetter(deps.db, id);
@@ -63,7 +63,7 @@ export async function replayDeadLetter(deps: DeadLetterDependencies, actor: Acto
   return resolve(deps, id, 'replayed', actor.userId);
 }
 
-export async function discardDeadLetter(deps: DeadLetterDependencies, actor: Actor, id: string): Promise<DeadLetterRow> {
+export async function discardDeadLetter(deps: DeadLetterDependencies, actor: Actor, id: string): Promise<DeadLetter> {
   requireAdmin(actor);
   return resolve(deps, id, 'discarded', actor.userId);
 }

@@ -1,6 +1,6 @@
 /**
  * The read cache a use case may be given: rows by id, read through to the
- * database on a miss. The infrastructure keeps it right (it drops a row when any
+ * database on a miss. The platform keeps it right (it drops a row when any
  * process changes it); a use case that changes a row also drops it once its
  * transaction has committed, so the caller's next read sees the change.
  */

@@ -1,7 +1,7 @@
 /**
  * Authentication for routes: `onRequest: app.authenticate` verifies the bearer token
  * and sets `request.actor`; without a valid token the request ends with 401. What an
- * actor may then do is decided by the use cases (application layer), not here.
+ * actor may then do is decided by the features' use cases, not here.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

@@ -1,6 +1,6 @@
 /**
  * Who may do what in the catalog (the role table of API.md). Reads and writes
- * check here, in the application layer, so every entry point enforces the same
+ * check here, in the use cases, so every entry point enforces the same
  * rules. A row the caller may not see is NOT_FOUND (never FORBIDDEN, which would
  * reveal that it exists); FORBIDDEN is for what a role may never do.
  */
@@ -14,7 +14,7 @@ import type { CommandContext } from '../../../platform/events/command-context.js
 
 export interface CatalogDeps {
   db: Kysely<Database>;
-  /** Serves GET of one placement without a query when given (kept right by the infrastructure). */
+  /** Serves GET of one placement without a query when given (kept right by the platform's row-change listener). */
   placementCache?: RowCache<PlacementWithOwners>;
 }
 
