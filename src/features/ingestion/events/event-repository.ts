@@ -53,7 +53,8 @@ function toPayload(e: AcceptedEvent): AcceptedPlaybackEvent {
 export async function storeEvents(db: Kysely<Database>, events: readonly AcceptedEvent[], correlationId: string): Promise<Set<string>> {
   return db.transaction().execute(async (tx) => {
     const batchIds: string[] = [];
-    const rows = events.map((e) => ({
+    // In id order: two commits with ids in common lock them in the same order (no deadlock).
+    const rows = [...events].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((e) => ({
       event_id: e.id, type: e.type, placement_id: e.placement_id, video_id: e.video_id, product_id: e.product_id,
       occurred_at: e.occurred_at, session_id: e.session_id ?? null, properties: e.properties ?? null, ingest_key_id: e.ingest_key_id,
     }));
@@ -65,7 +66,7 @@ export async function storeEvents(db: Kysely<Database>, events: readonly Accepte
           occurred_at timestamptz, session_id text, properties jsonb, ingest_key_id uuid)
       ),
       fresh AS (
-        INSERT INTO ingest_event_ids (event_id) SELECT event_id FROM incoming ON CONFLICT DO NOTHING RETURNING event_id
+        INSERT INTO ingest_event_ids (event_id) SELECT event_id FROM incoming ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id
       )
       INSERT INTO playback_events (received_at, event_id, type, placement_id, video_id, product_id, occurred_at, session_id, properties, ingest_key_id, batch_id)
       SELECT now(), i.event_id, i.type, i.placement_id, i.video_id, i.product_id, i.occurred_at, i.session_id, i.properties, i.ingest_key_id, ${rawBatch}::uuid

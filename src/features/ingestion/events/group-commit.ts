@@ -65,6 +65,18 @@ export class GroupCommit {
     }
   }
 
+  /** A deadlock or serialization failure (which id order should prevent) is retried, at most 3 times. */
+  async #storeWithRetry(events: readonly AcceptedEvent[]): Promise<Set<string>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store(events);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+      }
+    }
+  }
+
   async #commit(group: Waiting[]): Promise<void> {
     // One id once per commit: the first request that sent it owns it; the others see a duplicate.
     const owner = new Map<string, Waiting>();
@@ -77,7 +89,7 @@ export class GroupCommit {
       }
     }
     try {
-      const fresh = await this.store(events);
+      const fresh = await this.#storeWithRetry(events);
       this.stats.commits++;
       this.stats.requests += group.length;
       this.stats.events += fresh.size;

@@ -18,6 +18,8 @@ export const campaignMatcher: Consumer = {
   name: MATCHER,
   types: [PlaybackEventTypes.eventsAccepted],
   concurrency: 4,
+  // A batch takes milliseconds: after a crash, its delivery comes back within 10 s.
+  leaseMs: 10_000,
   async handle(event, tx, context) {
     const { batch_id: batchId, events } = event.data as EventsAcceptedV2;
     const candidates = await lockCandidates(tx, [...new Set(events.map((e) => e.product_id))]);
