@@ -29,6 +29,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 5000);
+/** BENCH_CPU_PROF=<dir>: the api process writes a CPU profile there (see npm run bench:profile); BENCH_PHASES=1,2 runs only those phases (3 and 4 need the worker). */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const PHASES = new Set((process.env.BENCH_PHASES ?? '1,2,3,4').split(',').map((p) => p.trim()));
 const PG_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -90,7 +93,8 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));`;
 async function startProcess(mode: 'api' | 'worker', env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
   const health = mode === 'worker' ? await freePort() : port;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/main.ts', mode], {
+  const profile = CPU_PROF && mode === 'api' ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/entry/main.ts', mode], {
     cwd: ROOT, env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), ...(mode === 'worker' ? { METRICS_PORT: String(health) } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -150,8 +154,12 @@ try {
   const headers = { 'content-type': 'application/json', 'x-nedlia-key': key };
   const load = { url: `${api.base}/v1/events`, headers, placements, video };
 
-  const single = await measure(`single-event POSTs, ${CONNECTIONS} connections`, load);
-  const batches = await measure(`batches of 100, ${CONNECTIONS} connections`, { ...load, batch: 100 });
+  const skipped: Figures = { rps: NaN, total: 0, p50: NaN, p99: NaN, non2xx: 0, errors: 0 };
+  const single = PHASES.has('1') ? await measure(`single-event POSTs, ${CONNECTIONS} connections`, load) : skipped;
+  const batches = PHASES.has('2') ? await measure(`batches of 100, ${CONNECTIONS} connections`, { ...load, batch: 100 }) : skipped;
+  if (!PHASES.has('3')) {
+    console.log(JSON.stringify({ ceiling: { rps: ceil.rps, p99_ms: ceil.p99 }, single_event: single, batches_of_100: { ...batches, events_per_s: batches.rps * 100 } }, null, 2));
+  } else {
   const backlog = Number((await db.query('SELECT coalesce(sum(events), 0)::bigint AS n FROM ingest_batches')).rows[0].n);
 
   console.error(`… charging the backlog of ${backlog} events with a worker`);
@@ -186,6 +194,7 @@ try {
     steady: { target_events_per_s: STEADY_RATE, events_per_s: steady.rps * 50, accept_p99_ms: steady.p99, to_charged_p50_ms: Math.round(Number(latency.p50)), to_charged_p99_ms: Math.round(Number(latency.p99)), events_measured: Number(latency.n) },
   };
   console.log(JSON.stringify(figures, null, 2));
+  }
 } finally {
   for (const c of children.reverse()) await stop(c);
   await db.end().catch(() => undefined);
