@@ -25,14 +25,15 @@ afterAll(async () => {
 });
 
 describe(`the bank test, quick (${engine})`, () => {
-  const events = 1000;
+  // Small: most of the time goes to starting the service (PGlite) and to the restart after the kill.
+  const events = engine === 'postgres' ? 1000 : 600;
   it('charges every distinct event exactly once, never past a budget, through duplicates and SIGKILLs', async () => {
     const result = await runBank({
       engine,
       dataDir,
       ...(database?.url ? { databaseUrl: database.url } : {}),
       bus: engine === 'postgres' ? 'redis' : 'postgres',
-      campaigns: 12,
+      campaigns: 9,
       events,
       clients: 20,
       duplicateShare: 0.2,
@@ -44,6 +45,6 @@ describe(`the bank test, quick (${engine})`, () => {
     expect(result.acknowledged).toBe(result.distinct);
     expect(result.sent).toBe(events);
     expect(result.completed).toBeGreaterThan(0);
-    expect(result.completed).toBeLessThan(12);
+    expect(result.completed).toBeLessThan(9);
   }, 180_000);
 });
