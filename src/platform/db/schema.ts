@@ -106,6 +106,8 @@ export interface ValidationRunsTable {
   summary: Json<Record<string, unknown>> | null;
   created_at: Generated<Date>;
   requested_by: string | null;
+  /** Migration 0007. */
+  failure_reason: string | null;
 }
 
 export interface TranscriptsTable {
@@ -233,6 +235,27 @@ export interface PlacementDetailsTable {
   updated_at: Generated<Date>;
 }
 
+// --- Placement files (migration 0007) ---
+export interface PlacementFileRequestsTable {
+  video_id: string;
+  requested_seq: ColumnType<number, number | undefined, number>;
+  generated_seq: ColumnType<number, number | undefined, number>;
+  updated_at: Generated<Date>;
+}
+
+export interface PlacementFilesTable {
+  video_id: string;
+  version: number;
+  content_hash: string;
+  json_key: string;
+  vtt_key: string;
+  json_etag: string;
+  vtt_etag: string;
+  file_url: string;
+  placements_count: number;
+  generated_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   advertisers: AdvertisersTable;
@@ -255,6 +278,9 @@ export interface Database {
   consumer_failures: ConsumerFailuresTable;
   dead_letters: DeadLettersTable;
   placement_details: PlacementDetailsTable;
+  // Placement files (migration 0007).
+  placement_file_requests: PlacementFileRequestsTable;
+  placement_files: PlacementFilesTable;
 }
 
 export type PlacementRow = Selectable<PlacementsTable>;

@@ -59,6 +59,10 @@ const EXPECTED: Record<string, Expect> = {
   'POST /v1/placements': by({ admin: 201, creator: [201, 422] }),
   'PATCH /v1/placements/:id': by({ admin: 412, advertiser: [403, 404], creator: [412, 404] }),
   'DELETE /v1/placements/:id': by({ admin: 412, advertiser: [403, 404], creator: [412, 404] }),
+  // Validation (features/validation): the seeded ids name no validation run.
+  'POST /v1/videos/:id/validations': by({ admin: 202, advertiser: 404, creator: [202, 404] }),
+  'GET /v1/videos/:id/validations': by({ admin: 200, advertiser: 404, creator: [200, 404] }),
+  'GET /v1/validation-runs/:id': by({ admin: 404, advertiser: 404, creator: 404 }),
   'GET /v1/me': by({ admin: 200, advertiser: 200, creator: 200 }),
   // Operations on the event side and the schema: admins only (ids here name no dead letter).
   'GET /v1/admin/dead-letters': by({ admin: 200 }),
