@@ -6,9 +6,10 @@
  */
 import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js';
 import { catalogEvents } from '../features/catalog/index.js';
+import { placementFileEvents } from '../features/placement-files/index.js';
 import { validationEvents } from '../features/validation/index.js';
 
-export const eventTypes: readonly EventTypeSet[] = [catalogEvents, validationEvents];
+export const eventTypes: readonly EventTypeSet[] = [catalogEvents, validationEvents, placementFileEvents];
 
 for (const set of eventTypes) eventRegistry.install(set);
 

@@ -2,7 +2,8 @@
 import type { FeatureRoutes } from '../platform/http/feature-routes.js';
 import { catalogHttp } from '../features/catalog/index.js';
 import { operationsHttp } from '../features/operations/index.js';
+import { placementFilesHttp } from '../features/placement-files/index.js';
 import { validationHttp } from '../features/validation/index.js';
 import './event-types.js';
 
-export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, validationHttp, operationsHttp];
+export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, validationHttp, placementFilesHttp, operationsHttp];

@@ -1,0 +1,153 @@
+/**
+ * Placement files: which videos a change touches, asking for their files once per
+ * burst, writing a file (JSON + WebVTT, versioned keys) when what the video may show
+ * changed, removing a deleted video's file, and reading a file to serve it.
+ *
+ * Coalescing, and why the newest state always wins. `placement_file_requests` counts,
+ * per video, the requests made (`requested_seq`) and the last one a file reflects
+ * (`generated_seq`). A change's event is handled after the change committed; the
+ * requester counts it and emits `placement_file.requested` only when no request is
+ * outstanding (the count goes to generated + 1). The generator locks the video's
+ * counters (FOR UPDATE), reads the catalog after taking the lock (so every change
+ * counted so far is visible), writes the file and sets generated = requested. A
+ * change counted while the generator holds the lock waits for it, then finds no
+ * request outstanding and asks again; so every change is in a file written after it,
+ * by whichever worker, and versions only grow. Changes that arrive while a request is
+ * outstanding ride along with it: a burst writes few files.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import type { CloudEvent } from '../../platform/events/cloud-event.js';
+import type { NewEvent } from '../../platform/events/event-log.js';
+import type { Executor } from '../../platform/db/schema.js';
+import type { ObjectStorage } from '../../platform/storage/object-storage.js';
+import { EventTypes } from '../catalog/index.js';
+import { PlacementFileEventTypes } from './placement-file-events.js';
+import type { ServedFile } from './placement-file-model.js';
+import {
+  bumpRequest, deleteFile, findFile, loadFileSnapshot, lockRequest, markGenerated, saveFile, setFileUrl, videosOfAdvertiser,
+  videosOfCampaign, videosOfProduct,
+} from './placement-file-repository.js';
+import { filePlacements, placementFileDocument, placementFileVtt } from './placement-file-rules.js';
+
+type Emit = (events: readonly NewEvent[]) => Promise<unknown>;
+
+/** Every catalog change that can alter what a video's file shows. */
+export const CHANGE_TYPES = [
+  EventTypes.placementCreated, EventTypes.placementUpdated, EventTypes.placementDeleted,
+  EventTypes.videoUpdated, EventTypes.videoDeleted,
+  EventTypes.productUpdated, EventTypes.productDeleted,
+  EventTypes.advertiserUpdated, EventTypes.advertiserDeleted,
+  EventTypes.campaignCreated, EventTypes.campaignUpdated, EventTypes.campaignDeleted, EventTypes.campaignBudgetExhausted,
+] as const;
+
+export const fileUrlOf = (videoId: string): string => `/v1/videos/${videoId}/placement-file`;
+export const storagePrefixOf = (videoId: string): string => `placement-files/${videoId}/`;
+
+/** The videos whose file a change may alter. */
+export async function affectedVideos(tx: Executor, event: CloudEvent): Promise<string[]> {
+  const data = event.data as Record<string, string>;
+  switch (event.type) {
+    case EventTypes.placementCreated:
+    case EventTypes.placementUpdated:
+    case EventTypes.placementDeleted:
+    case EventTypes.videoUpdated:
+    case EventTypes.videoDeleted:
+      return [data.video_id!];
+    case EventTypes.productUpdated:
+    case EventTypes.productDeleted:
+      return videosOfProduct(tx, data.product_id!);
+    case EventTypes.advertiserUpdated:
+    case EventTypes.advertiserDeleted:
+      return videosOfAdvertiser(tx, data.advertiser_id!);
+    default:
+      return videosOfCampaign(tx, data.campaign_id!);
+  }
+}
+
+/** Counts a request per video and asks for a file where none is outstanding. In id order, so concurrent requesters never deadlock. */
+export async function requestFiles(tx: Executor, videoIds: readonly string[], emit: Emit): Promise<number> {
+  const asked: NewEvent[] = [];
+  for (const videoId of [...new Set(videoIds)].sort()) {
+    const { requested, generated } = await bumpRequest(tx, videoId);
+    if (requested === generated + 1) asked.push({ type: PlacementFileEventTypes.placementFileRequested, subject: videoId, data: { video_id: videoId } });
+  }
+  if (asked.length > 0) await emit(asked);
+  return asked.length;
+}
+
+const sha = (body: string): string => createHash('sha256').update(body).digest('base64url').slice(0, 27);
+
+export type GenerateOutcome = 'written' | 'unchanged' | 'removed' | 'up to date';
+
+/** Writes the video's file if what it may show changed since the last one (see the top of this file). */
+export async function generateFile(tx: Executor, storage: ObjectStorage, videoId: string, emit: Emit, now: Date = new Date()): Promise<GenerateOutcome> {
+  const counters = await lockRequest(tx, videoId);
+  if (!counters || counters.requested === counters.generated) return 'up to date';
+  const snapshot = await loadFileSnapshot(tx, videoId, now.toISOString().slice(0, 10));
+  const current = await findFile(tx, videoId);
+  if (!snapshot) {
+    await storage.deletePrefix(storagePrefixOf(videoId));
+    await markGenerated(tx, videoId, counters.requested);
+    if (await deleteFile(tx, videoId)) {
+      await emit([{ type: PlacementFileEventTypes.placementFileRemoved, subject: videoId, data: { video_id: videoId } }]);
+      return 'removed';
+    }
+    return 'unchanged';
+  }
+  const placements = filePlacements(snapshot);
+  const contentHash = sha(JSON.stringify({ duration: snapshot.duration, placements }));
+  if (current?.content_hash === contentHash) {
+    await markGenerated(tx, videoId, counters.requested);
+    return 'unchanged';
+  }
+  const version = (current?.version ?? 0) + 1;
+  const document = placementFileDocument(snapshot, placements, version, now);
+  const json = JSON.stringify(document);
+  const vtt = placementFileVtt(document);
+  const base = `${storagePrefixOf(videoId)}v${String(version).padStart(8, '0')}`;
+  const [jsonKey, vttKey] = [`${base}.json`, `${base}.vtt`];
+  // The keys are new (versions only grow under the lock): a reader of the old version is never disturbed.
+  await storage.put(jsonKey, json, { contentType: 'application/json; charset=utf-8' });
+  await storage.put(vttKey, vtt, { contentType: 'text/vtt; charset=utf-8' });
+  const [jsonEtag, vttEtag] = [`"${sha(json)}"`, `"${sha(vtt)}"`];
+  const fileUrl = fileUrlOf(videoId);
+  await saveFile(tx, {
+    video_id: videoId, version, content_hash: contentHash, json_key: jsonKey, vtt_key: vttKey, json_etag: jsonEtag, vtt_etag: vttEtag,
+    file_url: fileUrl, placements_count: placements.length,
+  });
+  await setFileUrl(tx, videoId, fileUrl);
+  await markGenerated(tx, videoId, counters.requested);
+  await emit([
+    {
+      type: PlacementFileEventTypes.placementFileGenerated,
+      subject: videoId,
+      data: { video_id: videoId, file_url: fileUrl, etag: jsonEtag, placements_count: placements.length, version },
+    },
+  ]);
+  // The previous version stays a moment for readers that looked it up just before; older ones go.
+  if (current && current.version > 1) {
+    const old = `${storagePrefixOf(videoId)}v${String(current.version - 1).padStart(8, '0')}`;
+    await Promise.all([storage.delete(`${old}.json`), storage.delete(`${old}.vtt`)]);
+  }
+  return 'written';
+}
+
+const readBody = async (body: Readable): Promise<Buffer> => Buffer.from(await text(body), 'utf8');
+
+/** The current file of the video, both forms, read from storage; undefined until one exists (and after the video is deleted). */
+export async function readServedFile(db: Executor, storage: ObjectStorage, videoId: string): Promise<ServedFile | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const row = await findFile(db, videoId);
+    if (!row) return undefined;
+    const [json, vtt] = await Promise.all([storage.get(row.json_key), storage.get(row.vtt_key)]);
+    if (json && vtt) {
+      return { videoId, version: row.version, json: await readBody(json.body), vtt: await readBody(vtt.body), jsonEtag: row.json_etag, vttEtag: row.vtt_etag };
+    }
+    json?.body.destroy();
+    vtt?.body.destroy();
+    // Two newer files were written since the row was read (the older objects are gone): read the row again.
+    if (attempt === 3) throw new Error(`the placement file of video ${videoId} is missing from storage (${row.json_key})`);
+  }
+}
