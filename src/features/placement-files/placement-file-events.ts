@@ -1,6 +1,7 @@
 /**
  * The placement-file feature's event types: a video's file was asked for (internal:
- * one per burst of changes, see placement-file-consumers.ts), written, or removed.
+ * the fan-out of a change touching several videos, see placement-file-consumers.ts),
+ * written, or removed.
  */
 import { Type, type TSchema } from 'typebox';
 import type { EventDefinition } from '../../platform/events/registry.js';
@@ -17,8 +18,8 @@ export const placementFileEventDefinitions: EventDefinition[] = [];
 const define = <S extends TSchema>(definition: EventDefinition<S>): void => void placementFileEventDefinitions.push(definition);
 
 define({
-  type: PlacementFileEventTypes.placementFileRequested, version: 1, producer: 'placement-file-requester',
-  description: "A change may alter what a video shows: its placement file is to be written again (one event per burst of changes)",
+  type: PlacementFileEventTypes.placementFileRequested, version: 1, producer: 'placement-file-generator',
+  description: 'A change may alter what a video shows: its placement file is to be written again (one event per video of a change that touched several)',
   schema: Type.Object({ video_id: Uuid }),
 });
 define({

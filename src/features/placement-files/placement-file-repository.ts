@@ -8,7 +8,7 @@ import type { CampaignState, FileSnapshot, PlacementState } from './placement-fi
 
 export type FileRow = Selectable<PlacementFilesTable>;
 
-/** Counts one more request for the video's file; answers the counters after it. */
+/** Counts one more request for the video's file (locking its row until the transaction ends); answers the counters after it. */
 export async function bumpRequest(db: Executor, videoId: string): Promise<{ requested: number; generated: number }> {
   const row = await db
     .insertInto('placement_file_requests')
@@ -19,12 +19,6 @@ export async function bumpRequest(db: Executor, videoId: string): Promise<{ requ
     .returning(['requested_seq', 'generated_seq'])
     .executeTakeFirstOrThrow();
   return { requested: Number(row.requested_seq), generated: Number(row.generated_seq) };
-}
-
-/** The video's request counters, locked until the transaction ends (one generator per video at a time). */
-export async function lockRequest(db: Executor, videoId: string): Promise<{ requested: number; generated: number } | undefined> {
-  const row = await db.selectFrom('placement_file_requests').select(['requested_seq', 'generated_seq']).where('video_id', '=', videoId).forUpdate().executeTakeFirst();
-  return row && { requested: Number(row.requested_seq), generated: Number(row.generated_seq) };
 }
 
 export async function markGenerated(db: Executor, videoId: string, seq: number): Promise<void> {

@@ -76,7 +76,8 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
       const vtt = request.query.format === 'vtt';
       const etag = vtt ? file.vttEtag : file.jsonEtag;
       reply.header('etag', etag).header('cache-control', CACHE_CONTROL);
-      if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      // A 304 has no body (nor content-type/length): a client reads the headers and reuses what it has.
+      if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return (reply.code(304) as FastifyReply).send();
       return reply.type(vtt ? 'text/vtt; charset=utf-8' : 'application/json; charset=utf-8').send(vtt ? file.vtt : file.json);
     },
   );

@@ -1,19 +1,20 @@
 /**
- * Placement files: which videos a change touches, asking for their files once per
- * burst, writing a file (JSON + WebVTT, versioned keys) when what the video may show
- * changed, removing a deleted video's file, and reading a file to serve it.
+ * Placement files: which videos a change touches, writing a video's file (JSON +
+ * WebVTT, versioned keys) when what it may show changed, removing a deleted video's
+ * file, and reading a file to serve it.
  *
- * Coalescing, and why the newest state always wins. `placement_file_requests` counts,
- * per video, the requests made (`requested_seq`) and the last one a file reflects
- * (`generated_seq`). A change's event is handled after the change committed; the
- * requester counts it and emits `placement_file.requested` only when no request is
- * outstanding (the count goes to generated + 1). The generator locks the video's
- * counters (FOR UPDATE), reads the catalog after taking the lock (so every change
- * counted so far is visible), writes the file and sets generated = requested. A
- * change counted while the generator holds the lock waits for it, then finds no
- * request outstanding and asks again; so every change is in a file written after it,
- * by whichever worker, and versions only grow. Changes that arrive while a request is
- * outstanding ride along with it: a burst writes few files.
+ * Why the newest state always wins, with any number of workers. A change's event is
+ * handled after the change committed. The handler first counts a request in the
+ * video's `placement_file_requests` row, which locks that row until it commits: one
+ * writer per video at a time. Only then does it read the catalog, so it sees every
+ * change committed so far, its own included. A handler waiting for the lock reads
+ * after the holder committed. So every change is in a file written after it, and
+ * versions (taken under the lock) only grow.
+ *
+ * Coalescing: a file is written only when its content (what the video shows) differs
+ * from the current one. The events of a burst queue behind the lock and, once the
+ * burst is committed, each finds the content it would write already written: a burst
+ * of edits writes few files. `generated_seq` records the last request a file reflects.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -26,7 +27,7 @@ import { EventTypes } from '../catalog/index.js';
 import { PlacementFileEventTypes } from './placement-file-events.js';
 import type { ServedFile } from './placement-file-model.js';
 import {
-  bumpRequest, deleteFile, findFile, loadFileSnapshot, lockRequest, markGenerated, saveFile, setFileUrl, videosOfAdvertiser,
+  bumpRequest, deleteFile, findFile, loadFileSnapshot, markGenerated, saveFile, setFileUrl, videosOfAdvertiser,
   videosOfCampaign, videosOfProduct,
 } from './placement-file-repository.js';
 import { filePlacements, placementFileDocument, placementFileVtt } from './placement-file-rules.js';
@@ -66,25 +67,19 @@ export async function affectedVideos(tx: Executor, event: CloudEvent): Promise<s
   }
 }
 
-/** Counts a request per video and asks for a file where none is outstanding. In id order, so concurrent requesters never deadlock. */
-export async function requestFiles(tx: Executor, videoIds: readonly string[], emit: Emit): Promise<number> {
-  const asked: NewEvent[] = [];
-  for (const videoId of [...new Set(videoIds)].sort()) {
-    const { requested, generated } = await bumpRequest(tx, videoId);
-    if (requested === generated + 1) asked.push({ type: PlacementFileEventTypes.placementFileRequested, subject: videoId, data: { video_id: videoId } });
-  }
+/** Videos a change touches: one is handled at once; several (a product's, a campaign's) are fanned out as one request event each. */
+export async function fanOut(videoIds: readonly string[], emit: Emit): Promise<void> {
+  const asked = [...new Set(videoIds)].sort().map((videoId) => ({ type: PlacementFileEventTypes.placementFileRequested, subject: videoId, data: { video_id: videoId } }));
   if (asked.length > 0) await emit(asked);
-  return asked.length;
 }
 
 const sha = (body: string): string => createHash('sha256').update(body).digest('base64url').slice(0, 27);
 
-export type GenerateOutcome = 'written' | 'unchanged' | 'removed' | 'up to date';
+export type GenerateOutcome = 'written' | 'unchanged' | 'removed';
 
 /** Writes the video's file if what it may show changed since the last one (see the top of this file). */
 export async function generateFile(tx: Executor, storage: ObjectStorage, videoId: string, emit: Emit, now: Date = new Date()): Promise<GenerateOutcome> {
-  const counters = await lockRequest(tx, videoId);
-  if (!counters || counters.requested === counters.generated) return 'up to date';
+  const counters = await bumpRequest(tx, videoId);
   const snapshot = await loadFileSnapshot(tx, videoId, now.toISOString().slice(0, 10));
   const current = await findFile(tx, videoId);
   if (!snapshot) {

@@ -94,7 +94,7 @@ describe(`placement files (${engine})`, () => {
     const draft = await h.call('creator', { method: 'POST', url: '/v1/placements', body: { video_id: videoId, product_id: productId, start_time: 40, end_time: 45, status: 'draft' } });
     expect(draft.statusCode).toBe(201);
     const row = await h.database.db.selectFrom('placement_files').select('version').where('video_id', '=', videoId).executeTakeFirstOrThrow();
-    await eventually(async () => (await h.database.db.selectFrom('placement_file_requests').select(['requested_seq', 'generated_seq']).where('video_id', '=', videoId).executeTakeFirstOrThrow()).generated_seq >= 4, 20_000, 'the draft to be handled');
+    await eventually(async () => (await h.database.db.selectFrom('placement_file_requests').select(['requested_seq', 'generated_seq']).where('video_id', '=', videoId).executeTakeFirstOrThrow()).generated_seq >= 5, 20_000, 'the draft to be handled');
     expect(ids(await fileWhen(f, videoId, () => true, 'the file'))).toEqual([second.json().id]);
     // Nothing the file shows changed: no new version was written.
     expect((await h.database.db.selectFrom('placement_files').select('version').where('video_id', '=', videoId).executeTakeFirstOrThrow()).version).toBe(row.version);
