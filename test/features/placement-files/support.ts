@@ -28,10 +28,11 @@ export interface FilesHarness {
   close(): Promise<void>;
 }
 
-export async function openFilesHarness(): Promise<FilesHarness> {
+/** `env` adds settings (e.g. `STORAGE=s3`) to the files app's and the generator's configuration. */
+export async function openFilesHarness(env: Record<string, string> = {}): Promise<FilesHarness> {
   const h = await openHarness();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'nedlia-files-'));
-  const config = loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0', DATA_DIR: dataDir });
+  const config = loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0', DATA_DIR: dataDir, ...env });
   const storage = createObjectStorage(config);
   const files = await buildApp({ config, database: h.database, logger: pino({ level: 'silent' }), verifyToken: h.verifyToken });
   const sides: EventSide[] = [];
