@@ -23,6 +23,8 @@ export function placementFileGenerator(storage: () => ObjectStorage): Consumer {
     name: 'placement-file-generator',
     types: [...CHANGE_TYPES, PlacementFileEventTypes.placementFileRequested],
     maxAttempts: 8,
+    // Writers of one video wait for each other's row lock, each holding a connection: few at a time per process.
+    concurrency: 2,
     async handle(event, tx, { emit, logger }) {
       const videos = event.type === PlacementFileEventTypes.placementFileRequested ? [(event.data as { video_id: string }).video_id] : await affectedVideos(tx, event);
       if (videos.length !== 1) return fanOut(videos, emit);

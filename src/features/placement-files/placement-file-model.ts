@@ -44,4 +44,6 @@ export interface ServedFile {
   vtt: Buffer;
   jsonEtag: string;
   vttEtag: string;
+  /** Epoch ms after which a campaign date makes the file stale (Infinity: never). */
+  expiresAt: number;
 }

@@ -130,3 +130,18 @@ export async function setFileUrl(db: Executor, videoId: string, fileUrl: string)
     .where((eb) => eb.or([eb('file_url', 'is', null), eb('file_url', '!=', fileUrl)]))
     .execute();
 }
+
+export async function setExpiry(db: Executor, videoId: string, expiresAt: string | null): Promise<void> {
+  await db.updateTable('placement_files').set({ expires_at: expiresAt }).where('video_id', '=', videoId).execute();
+}
+
+/** Clears an expiry that has passed; answers whether this call did (only one caller does). */
+export async function claimExpired(db: Executor, videoId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('placement_files')
+    .set({ expires_at: null })
+    .where('video_id', '=', videoId)
+    .where('expires_at', '<=', new Date())
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -4,7 +4,8 @@
  * files it served (both forms) by video, dropped when `placement_files` changes
  * (migration 0007's notification, from whichever process wrote), so the hot path
  * touches neither the catalog tables nor storage. A miss reads one `placement_files`
- * row and the two objects. Also `GET /v1/schemas/placement-file.json`, the format's
+ * row and the two objects. A file whose campaign dates passed (a campaign ended, or
+ * one started) is served while its renewal is asked for, once. Also `GET /v1/schemas/placement-file.json`, the format's
  * JSON Schema.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -19,7 +20,7 @@ import { IdParams, problems } from '../catalog/index.js';
 import type { ServedFile } from './placement-file-model.js';
 import { PLACEMENT_FILE_SCHEMA_URL } from './placement-file-rules.js';
 import { PlacementFileSchema } from './placement-file-schemas.js';
-import { readServedFile } from './placement-file-use-cases.js';
+import { readServedFile, requestExpired } from './placement-file-use-cases.js';
 
 const tags = ['placement-files'];
 /** Browsers and CDNs may keep a file this long; after that they revalidate (a 304 when it did not change). */
@@ -47,6 +48,15 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
     storage.close();
   });
   const load = (videoId: string) => readServedFile(database.db, storage, videoId);
+  /** Videos whose expired file this process has asked to renew and not yet seen renewed. */
+  const renewing = new Set<string>();
+  const renewIfExpired = (file: ServedFile, requestId: string) => {
+    if (Date.now() < file.expiresAt || renewing.has(file.videoId)) return;
+    renewing.add(file.videoId);
+    requestExpired(database.db, file.videoId, requestId)
+      .catch((error: unknown) => logger.warn({ err: error, video_id: file.videoId }, 'could not ask for a new placement file; the next read tries again'))
+      .finally(() => renewing.delete(file.videoId));
+  };
 
   app.get(
     '/v1/videos/:id/placement-file',
@@ -73,6 +83,8 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
       const file = files ? await files.read(videoId, () => load(videoId)) : await load(videoId);
       openToEveryOrigin(reply);
       if (!file) throw notFound('placement file', videoId);
+      // A campaign date passed since the file was written: serve it, and have it renewed.
+      renewIfExpired(file, request.id);
       const vtt = request.query.format === 'vtt';
       const etag = vtt ? file.vttEtag : file.jsonEtag;
       reply.header('etag', etag).header('cache-control', CACHE_CONTROL);

@@ -108,3 +108,26 @@ export function placementFileVtt(document: PlacementFileDocument): string {
   });
   return header + cues.join('\n');
 }
+
+const nextDay = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString();
+
+/**
+ * When the file goes stale by the calendar alone: the first midnight (UTC) at which a
+ * shown placement's campaign ends, or an active campaign of a hidden placement starts.
+ * Undefined when no date can change it.
+ */
+export function fileExpiry(snapshot: FileSnapshot): string | undefined {
+  let first: string | undefined;
+  const consider = (at: string) => {
+    if (first === undefined || at < first) first = at;
+  };
+  for (const p of snapshot.placements) {
+    const shownFor = servingCampaign(p, snapshot.today);
+    for (const c of p.product.campaigns) {
+      if (c.deleted || c.status !== 'active' || c.spent >= c.budget) continue;
+      if (c.id === shownFor) consider(nextDay(c.endDate));
+      else if (shownFor === undefined && c.startDate > snapshot.today) consider(`${c.startDate}T00:00:00.000Z`);
+    }
+  }
+  return first;
+}

@@ -20,17 +20,17 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { CloudEvent } from '../../platform/events/cloud-event.js';
-import type { NewEvent } from '../../platform/events/event-log.js';
+import { appendEvents, type NewEvent } from '../../platform/events/event-log.js';
 import type { Executor } from '../../platform/db/schema.js';
 import type { ObjectStorage } from '../../platform/storage/object-storage.js';
 import { EventTypes } from '../catalog/index.js';
 import { PlacementFileEventTypes } from './placement-file-events.js';
 import type { ServedFile } from './placement-file-model.js';
 import {
-  bumpRequest, deleteFile, findFile, loadFileSnapshot, markGenerated, saveFile, setFileUrl, videosOfAdvertiser,
+  bumpRequest, claimExpired, deleteFile, findFile, loadFileSnapshot, markGenerated, saveFile, setExpiry, setFileUrl, videosOfAdvertiser,
   videosOfCampaign, videosOfProduct,
 } from './placement-file-repository.js';
-import { filePlacements, placementFileDocument, placementFileVtt } from './placement-file-rules.js';
+import { fileExpiry, filePlacements, placementFileDocument, placementFileVtt } from './placement-file-rules.js';
 
 type Emit = (events: readonly NewEvent[]) => Promise<unknown>;
 
@@ -92,8 +92,10 @@ export async function generateFile(tx: Executor, storage: ObjectStorage, videoId
     return 'unchanged';
   }
   const placements = filePlacements(snapshot);
+  const expiresAt = fileExpiry(snapshot) ?? null;
   const contentHash = sha(JSON.stringify({ duration: snapshot.duration, placements }));
   if (current?.content_hash === contentHash) {
+    if ((current.expires_at?.toISOString() ?? null) !== expiresAt) await setExpiry(tx, videoId, expiresAt);
     await markGenerated(tx, videoId, counters.requested);
     return 'unchanged';
   }
@@ -110,7 +112,7 @@ export async function generateFile(tx: Executor, storage: ObjectStorage, videoId
   const fileUrl = fileUrlOf(videoId);
   await saveFile(tx, {
     video_id: videoId, version, content_hash: contentHash, json_key: jsonKey, vtt_key: vttKey, json_etag: jsonEtag, vtt_etag: vttEtag,
-    file_url: fileUrl, placements_count: placements.length,
+    file_url: fileUrl, placements_count: placements.length, expires_at: expiresAt === null ? null : new Date(expiresAt),
   });
   await setFileUrl(tx, videoId, fileUrl);
   await markGenerated(tx, videoId, counters.requested);
@@ -138,11 +140,29 @@ export async function readServedFile(db: Executor, storage: ObjectStorage, video
     if (!row) return undefined;
     const [json, vtt] = await Promise.all([storage.get(row.json_key), storage.get(row.vtt_key)]);
     if (json && vtt) {
-      return { videoId, version: row.version, json: await readBody(json.body), vtt: await readBody(vtt.body), jsonEtag: row.json_etag, vttEtag: row.vtt_etag };
+      return {
+        videoId, version: row.version, json: await readBody(json.body), vtt: await readBody(vtt.body), jsonEtag: row.json_etag, vttEtag: row.vtt_etag,
+        expiresAt: row.expires_at ? row.expires_at.getTime() : Infinity,
+      };
     }
     json?.body.destroy();
     vtt?.body.destroy();
     // Two newer files were written since the row was read (the older objects are gone): read the row again.
     if (attempt === 3) throw new Error(`the placement file of video ${videoId} is missing from storage (${row.json_key})`);
   }
+}
+
+/**
+ * A served file whose campaign dates passed: the first reader to notice asks for a new
+ * one (in the same transaction as clearing the expiry, so only once); the others, and
+ * this reader, are served the current file until it is written.
+ */
+export async function requestExpired(db: Executor, videoId: string, correlationId: string): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    if (!(await claimExpired(tx, videoId))) return false;
+    await appendEvents(tx, { actor: { userId: 'system:placement-files', roles: [] }, correlationId }, [
+      { type: PlacementFileEventTypes.placementFileRequested, subject: videoId, data: { video_id: videoId } },
+    ]);
+    return true;
+  });
 }

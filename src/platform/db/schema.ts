@@ -253,6 +253,8 @@ export interface PlacementFilesTable {
   vtt_etag: string;
   file_url: string;
   placements_count: number;
+  /** When a campaign's start or end date changes what the file may show (migration 0007). */
+  expires_at: Timestamp | null;
   generated_at: Generated<Date>;
 }
 

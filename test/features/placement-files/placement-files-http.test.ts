@@ -117,6 +117,21 @@ describe(`placement files (${engine})`, () => {
     await fileWhen(f, videoId, (file) => file !== undefined && file.placements.length === 0, 'the exhausted campaign to leave the file');
   });
 
+  it("renews the file once a campaign's end date has passed, at the first read after it", async () => {
+    const { h } = f;
+    const { videoId, placementId, campaignId } = await seedServing(h);
+    await fileWhen(f, videoId, (file) => ids(file).includes(placementId), 'the first file');
+    const row = await h.database.db.selectFrom('placement_files').select('expires_at').where('video_id', '=', videoId).executeTakeFirstOrThrow();
+    expect(row.expires_at?.toISOString()).toBe('2100-01-01T00:00:00.000Z');
+    // The calendar moves on: the campaign ended yesterday, and the file's expiry is behind us (no event says so).
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await h.database.db.updateTable('campaigns').set({ end_date: yesterday }).where('id', '=', campaignId).execute();
+    await h.database.db.updateTable('placement_files').set({ expires_at: new Date(Date.now() - 1000) }).where('video_id', '=', videoId).execute();
+    await fileWhen(f, videoId, (file) => file !== undefined && file.placements.length === 0, 'the ended campaign to leave the file');
+    const requested = await h.database.db.selectFrom('event_log').select('id').where('event_type', '=', 'com.nedlia.placement_file.requested').where('aggregate_id', '=', videoId).execute();
+    expect(requested).toHaveLength(1);
+  });
+
   it('hides the placements of a deleted product from every read, list and the file', async () => {
     const { h } = f;
     const { videoId, placementId, productId } = await seedServing(h);
@@ -156,9 +171,14 @@ describe(`placement files (${engine})`, () => {
     const placementIds = [placementId, ...others.map((r) => r.json().id as string)];
     await fileWhen(f, videoId, (file) => ids(file).length === 10, 'the first file with ten placements');
     const before = (await h.database.db.selectFrom('placement_files').select('version').where('video_id', '=', videoId).executeTakeFirstOrThrow()).version;
-    // 100 edits at once, ten to each placement: which edit of a placement commits last is up to the database.
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-      h.call('creator', { method: 'PATCH', url: `/v1/placements/${placementIds[i % 10]}`, headers: { 'if-match': '*' }, body: { description: `edit ${i}`, end_time: 100 + i * 0.1 } })));
+    // 100 edits in ten waves of ten at once (one per placement, so no wave waits on a row lock and the pool stays free).
+    const results = [];
+    for (let wave = 0; wave < 10; wave++) {
+      results.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => {
+        const i = wave * 10 + j;
+        return h.call('creator', { method: 'PATCH', url: `/v1/placements/${placementIds[j]}`, headers: { 'if-match': '*' }, body: { description: `edit ${i}`, end_time: 100 + i * 0.1 } });
+      }))));
+    }
     // On PostgreSQL a concurrent edit of the same row may lose its version check (412: it changed nothing).
     const failed = results.filter((r) => r.statusCode !== 200 && r.statusCode !== 412).map((r) => `${r.statusCode} ${r.body.slice(0, 200)}`);
     expect(failed).toEqual([]);

@@ -33,6 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       vtt_etag TEXT NOT NULL,
       file_url TEXT NOT NULL,
       placements_count INTEGER NOT NULL,
+      expires_at TIMESTAMPTZ,
       generated_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
       CONSTRAINT chk_placement_file_version CHECK (version > 0)
     );
