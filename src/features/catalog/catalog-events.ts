@@ -1,8 +1,9 @@
 /**
  * The catalog's event types: the seeds' catalog of advertiser, campaign, product, video
- * and placement events, and (until their features exist) the validation, analysis,
- * placement-file, sync and playback events the seeds name. Data fields are snake_case
- * like the HTTP API. Add a version (never change one in place) for a breaking change,
+ * and placement events, and (until their features exist) the analysis, sync and
+ * playback events the seeds name. The validation and placement-file features define
+ * their own types (`videoValidationRequested` keeps its name here for the callers that
+ * use it). Data fields are snake_case like the HTTP API. Add a version (never change one in place) for a breaking change,
  * and an upcaster beside it for consumers (placements/placement-upcasters.ts).
  */
 import { Type, type TSchema } from 'typebox';
@@ -32,13 +33,11 @@ export const EventTypes = {
   videoUpdated: 'com.nedlia.video.updated',
   videoDeleted: 'com.nedlia.video.deleted',
   videoValidationRequested: 'com.nedlia.video.validation_requested',
-  videoValidationCompleted: 'com.nedlia.video.validation_completed',
   videoAnalysisRequested: 'com.nedlia.video.analysis_requested',
   videoAnalysisCompleted: 'com.nedlia.video.analysis_completed',
   placementCreated: 'com.nedlia.placement.created',
   placementUpdated: 'com.nedlia.placement.updated',
   placementDeleted: 'com.nedlia.placement.deleted',
-  placementFileGenerated: 'com.nedlia.placement_file.generated',
   pluginSyncRequested: 'com.nedlia.plugin.sync_requested',
 } as const;
 
@@ -84,14 +83,6 @@ define({
 define({ type: EventTypes.videoUpdated, version: 1, producer: 'api', description: 'A video was modified', schema: changed('video', 'video_id') });
 define({ type: EventTypes.videoDeleted, version: 1, producer: 'api', description: 'A video was soft-deleted (its media, transcript and files go too)', schema: deleted('video_id') });
 define({
-  type: EventTypes.videoValidationRequested, version: 1, producer: 'api', description: 'Validation was requested for a video',
-  schema: Type.Object({ video_id: Uuid, validation_run_id: Uuid, requested_by: Type.Optional(Type.String()) }),
-});
-define({
-  type: EventTypes.videoValidationCompleted, version: 1, producer: 'validator', description: 'Validation of a video finished',
-  schema: Type.Object({ video_id: Uuid, validation_run_id: Uuid, is_valid: Type.Boolean(), issues_count: Type.Integer({ minimum: 0 }) }),
-});
-define({
   type: EventTypes.videoAnalysisRequested, version: 1, producer: 'api', description: 'Analysis of a video URL was requested',
   schema: Type.Object({ video_id: Uuid, url: Type.String(), requested_by: Type.Optional(Type.String()) }),
 });
@@ -126,11 +117,6 @@ define({
 define({
   type: EventTypes.placementDeleted, version: 1, producer: 'api', description: 'A placement was soft-deleted',
   schema: Type.Object({ placement_id: Uuid, video_id: Uuid, version: Type.Integer() }),
-});
-define({
-  type: EventTypes.placementFileGenerated, version: 1, producer: 'placement-file-generator',
-  description: 'A new placement file was written for a video',
-  schema: Type.Object({ video_id: Uuid, file_url: Type.String(), etag: Type.String(), placements_count: Type.Integer({ minimum: 0 }) }),
 });
 define({
   type: EventTypes.pluginSyncRequested, version: 1, producer: 'api', description: 'The editor plugin asked for a sync',

@@ -35,3 +35,7 @@ export { createCampaign, getCampaign, type NewCampaignInput } from './campaigns/
 export { createPlacement, type NewPlacementInput } from './placements/placement-use-cases.js';
 export { createProduct, type NewProductInput } from './products/product-use-cases.js';
 export { createVideo, type NewVideoInput } from './videos/video-use-cases.js';
+export { getVideo } from './videos/video-use-cases.js';
+export { transact } from './shared/transact.js';
+export type { CatalogCommand, CatalogDeps } from './shared/access.js';
+export { Conventions, IdParams, IdempotencyHeaders, Nullable, Timestamp, Uuid, commandOf, problems } from './shared/catalog-http.js';

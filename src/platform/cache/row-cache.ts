@@ -9,4 +9,6 @@ export interface RowCache<V> {
   read(id: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
   /** Forgets the row (after a committed change). */
   invalidate(id: string): void;
+  /** Forgets every row (after a committed change that hides many, e.g. deleting their video). */
+  clear(): void;
 }

@@ -106,6 +106,8 @@ export interface ValidationRunsTable {
   summary: Json<Record<string, unknown>> | null;
   created_at: Generated<Date>;
   requested_by: string | null;
+  /** Migration 0007. */
+  failure_reason: string | null;
 }
 
 export interface TranscriptsTable {
@@ -233,6 +235,29 @@ export interface PlacementDetailsTable {
   updated_at: Generated<Date>;
 }
 
+// --- Placement files (migration 0007) ---
+export interface PlacementFileRequestsTable {
+  video_id: string;
+  requested_seq: ColumnType<number, number | undefined, number>;
+  generated_seq: ColumnType<number, number | undefined, number>;
+  updated_at: Generated<Date>;
+}
+
+export interface PlacementFilesTable {
+  video_id: string;
+  version: number;
+  content_hash: string;
+  json_key: string;
+  vtt_key: string;
+  json_etag: string;
+  vtt_etag: string;
+  file_url: string;
+  placements_count: number;
+  /** When a campaign's start or end date changes what the file may show (migration 0007). */
+  expires_at: Timestamp | null;
+  generated_at: Generated<Date>;
+}
+
 // --- Event ingestion and campaign spend (migration 0009) ---
 /** NUMERIC(19,7): read as string, written as string. */
 type Precise = ColumnType<string, string | undefined, string>;
@@ -332,6 +357,10 @@ export interface Database {
   consumer_failures: ConsumerFailuresTable;
   dead_letters: DeadLettersTable;
   placement_details: PlacementDetailsTable;
+  // Placement files (migration 0007).
+  placement_file_requests: PlacementFileRequestsTable;
+  placement_files: PlacementFilesTable;
+
   // Event ingestion and campaign spend (migration 0009).
   ingest_keys: IngestKeysTable;
   ingest_event_ids: IngestEventIdsTable;

@@ -59,6 +59,14 @@ const EXPECTED: Record<string, Expect> = {
   'POST /v1/placements': by({ admin: 201, creator: [201, 422] }),
   'PATCH /v1/placements/:id': by({ admin: 412, advertiser: [403, 404], creator: [412, 404] }),
   'DELETE /v1/placements/:id': by({ admin: 412, advertiser: [403, 404], creator: [412, 404] }),
+  // Validation (features/validation): the seeded ids name no validation run.
+  'POST /v1/videos/:id/validations': by({ admin: 202, advertiser: 404, creator: [202, 404] }),
+  'GET /v1/videos/:id/validations': by({ admin: 200, advertiser: 404, creator: [200, 404] }),
+  'GET /v1/validation-runs/:id': by({ admin: 404, advertiser: 404, creator: 404 }),
+  // Placement files (features/placement-files): public; this app writes no file, so there is none to read.
+  'GET /v1/videos/:id/placement-file': by({ admin: 404, advertiser: 404, creator: 404 }),
+  'OPTIONS /v1/videos/:id/placement-file': by({ admin: 204, advertiser: 204, creator: 204 }),
+  'GET /v1/schemas/placement-file.json': by({ admin: 200, advertiser: 200, creator: 200 }),
   'GET /v1/me': by({ admin: 200, advertiser: 200, creator: 200 }),
   // Operations on the event side and the schema: admins only (ids here name no dead letter).
   'GET /v1/admin/dead-letters': by({ admin: 200 }),
@@ -75,6 +83,13 @@ const EXPECTED: Record<string, Expect> = {
   'DELETE /v1/ingest-keys/:id': by({ admin: 404, creator: 404 }),
   'GET /v1/campaigns/:id/stats': by({ admin: 200, advertiser: [200, 404], creator: 404 }),
   'GET /v1/admin/ingestion': by({ admin: 200 }),
+};
+
+/** What a caller without a token gets from the public routes (every other /v1 route answers 401). */
+const ANONYMOUS: Record<string, number> = {
+  'GET /v1/videos/:id/placement-file': 404,
+  'OPTIONS /v1/videos/:id/placement-file': 204,
+  'GET /v1/schemas/placement-file.json': 200,
 };
 
 /** Query strings a route needs to reach its handler. */
@@ -139,7 +154,7 @@ describe(`tenancy on ${engine}: every route × every caller × own and foreign r
           });
           checked++;
           const own = actor.side === undefined || actor.side === side;
-          const want = actor.role === undefined ? 401 : expectation ? expectation(actor.role, own) : undefined;
+          const want = actor.role === undefined ? (ANONYMOUS[key] ?? 401) : expectation ? expectation(actor.role, own) : undefined;
           const label = `${actor.name} ${route.method} ${route.url} on ${own ? 'own' : 'foreign'} row`;
           if (res.statusCode >= 500 && res.statusCode !== want) failures.push(`${label}: ${res.statusCode}`);
           if (want !== undefined && res.statusCode !== want) failures.push(`${label}: ${res.statusCode}, expected ${want} (${res.body.slice(0, 120)})`);

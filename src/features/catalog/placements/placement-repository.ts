@@ -145,7 +145,13 @@ export interface PlacementFilter {
 }
 
 export async function listPlacements(db: Executor, filter: PlacementFilter, page: PageRequest): Promise<Page<Placement>> {
-  let query = db.selectFrom('placements').selectAll('placements').where('placements.deleted_at', 'is', null);
+  let query = db
+    .selectFrom('placements')
+    .selectAll('placements')
+    .where('placements.deleted_at', 'is', null)
+    // A placement of a deleted video or product is hidden with it.
+    .where((eb) => eb.exists(eb.selectFrom('videos').select('videos.id').whereRef('videos.id', '=', 'placements.video_id').where('videos.deleted_at', 'is', null)))
+    .where((eb) => eb.exists(eb.selectFrom('products').select('products.id').whereRef('products.id', '=', 'placements.product_id').where('products.deleted_at', 'is', null)));
   if (filter.videoId !== undefined) query = query.where('placements.video_id', '=', filter.videoId);
   if (filter.productId !== undefined) query = query.where('placements.product_id', '=', filter.productId);
   if (filter.status) query = query.where('placements.status', '=', filter.status);
@@ -194,7 +200,10 @@ const withOwnersQuery = (db: Executor, id: string) =>
     .select(PLACEMENT_COLUMNS)
     .select(['videos.owner_id as video_owner_id', 'videos.duration as video_duration', 'products.advertiser_id as product_advertiser_id'])
     .where('placements.id', '=', id)
-    .where('placements.deleted_at', 'is', null);
+    .where('placements.deleted_at', 'is', null)
+    // A placement of a deleted video or product is hidden with it.
+    .where('videos.deleted_at', 'is', null)
+    .where('products.deleted_at', 'is', null);
 
 type WithOwnersRow = Awaited<ReturnType<ReturnType<typeof withOwnersQuery>['executeTakeFirstOrThrow']>>;
 

@@ -107,7 +107,16 @@ export async function updateProduct({ db, context }: CatalogCommand, id: string,
   });
 }
 
-export async function deleteProduct({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
+/** Its placements are hidden with it: the placement cache forgets them once the transaction is over (other processes by notification). */
+export async function deleteProduct(command: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
+  try {
+    await removeProduct(command, id, expectedVersion);
+  } finally {
+    command.placementCache?.clear();
+  }
+}
+
+async function removeProduct({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await findLive(tx, 'products', id);
     const visible = current !== undefined && (await canSeeProduct(tx, context.actor, current));

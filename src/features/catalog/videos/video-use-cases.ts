@@ -82,7 +82,16 @@ export async function updateVideo({ db, context }: CatalogCommand, id: string, e
   });
 }
 
-export async function deleteVideo({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
+/** Its placements are hidden with it: the placement cache forgets them once the transaction is over (other processes by notification). */
+export async function deleteVideo(command: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
+  try {
+    await removeVideo(command, id, expectedVersion);
+  } finally {
+    command.placementCache?.clear();
+  }
+}
+
+async function removeVideo({ db, context }: CatalogCommand, id: string, expectedVersion: ExpectedVersion): Promise<void> {
   await transact(db, async (tx) => {
     const current = await findLive(tx, 'videos', id);
     assertAccess(current !== undefined && canSeeVideo(context.actor, current), true, 'video', id, 'delete');
