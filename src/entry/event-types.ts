@@ -6,8 +6,9 @@
  */
 import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js';
 import { catalogEvents } from '../features/catalog/index.js';
+import { analysisEvents } from '../features/analysis/index.js';
 
-export const eventTypes: readonly EventTypeSet[] = [catalogEvents];
+export const eventTypes: readonly EventTypeSet[] = [catalogEvents, analysisEvents];
 
 for (const set of eventTypes) eventRegistry.install(set);
 

@@ -1,6 +1,6 @@
 /**
  * The catalog's event types: the seeds' catalog of advertiser, campaign, product, video
- * and placement events, and (until their features exist) the validation, analysis,
+ * and placement events, and (until their features exist) the validation,
  * placement-file, sync and playback events the seeds name. Data fields are snake_case
  * like the HTTP API. Add a version (never change one in place) for a breaking change,
  * and an upcaster beside it for consumers (placements/placement-upcasters.ts).
@@ -33,8 +33,6 @@ export const EventTypes = {
   videoDeleted: 'com.nedlia.video.deleted',
   videoValidationRequested: 'com.nedlia.video.validation_requested',
   videoValidationCompleted: 'com.nedlia.video.validation_completed',
-  videoAnalysisRequested: 'com.nedlia.video.analysis_requested',
-  videoAnalysisCompleted: 'com.nedlia.video.analysis_completed',
   placementCreated: 'com.nedlia.placement.created',
   placementUpdated: 'com.nedlia.placement.updated',
   placementDeleted: 'com.nedlia.placement.deleted',
@@ -92,18 +90,6 @@ define({
   type: EventTypes.videoValidationCompleted, version: 1, producer: 'validator', description: 'Validation of a video finished',
   schema: Type.Object({ video_id: Uuid, validation_run_id: Uuid, is_valid: Type.Boolean(), issues_count: Type.Integer({ minimum: 0 }) }),
 });
-define({
-  type: EventTypes.videoAnalysisRequested, version: 1, producer: 'api', description: 'Analysis of a video URL was requested',
-  schema: Type.Object({ video_id: Uuid, url: Type.String(), requested_by: Type.Optional(Type.String()) }),
-});
-define({
-  type: EventTypes.videoAnalysisCompleted, version: 1, producer: 'video-analyser', description: 'Analysis of a video finished or failed',
-  schema: Type.Object({
-    video_id: Uuid, status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
-    duration: Type.Optional(Seconds), failure_reason: Type.Optional(Type.String()),
-  }),
-});
-
 const TimeRange = Type.Object({ start_time: Seconds, end_time: Seconds });
 define({
   type: EventTypes.placementCreated, version: 1, producer: 'api', description: 'A placement was created',

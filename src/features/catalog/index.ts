@@ -35,3 +35,10 @@ export { createCampaign, type NewCampaignInput } from './campaigns/campaign-use-
 export { createPlacement, type NewPlacementInput } from './placements/placement-use-cases.js';
 export { createProduct, type NewProductInput } from './products/product-use-cases.js';
 export { createVideo, type NewVideoInput } from './videos/video-use-cases.js';
+export { getVideo, canSeeVideo } from './videos/video-use-cases.js';
+export { upsertUser } from './videos/user-repository.js';
+export { videoJson, Video as VideoSchema } from './videos/video-schemas.js';
+export type { Video } from './videos/video-model.js';
+export { IdParams, Conventions, problems, commandOf } from './shared/catalog-http.js';
+export { forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './shared/access.js';
+export { transact } from './shared/transact.js';

@@ -126,6 +126,12 @@ export class ConsumerRuntime {
         const spanContext = span.spanContext();
         const log = base.child({ trace_id: spanContext.traceId });
         const traceparent = formatTraceparent(spanContext);
+        let prepared: unknown;
+        if (consumer.prepare) {
+          if (await inInbox(this.deps.db, consumer.name, event.id)) return 'duplicate' as const;
+          const upcast = await this.#registry.upcast(event, this.deps.db);
+          prepared = await consumer.prepare(upcast, { db: this.deps.db, logger: log, attempt, maxAttempts });
+        }
         return this.deps.db.transaction().execute(async (tx) => {
           const fresh = await tx
             .insertInto('consumer_inbox')
@@ -138,6 +144,7 @@ export class ConsumerRuntime {
           await consumer.handle(current, tx, {
             logger: log,
             attempt,
+            prepared,
             emit: async (events: readonly NewEvent[]) => {
               const built = events.map((e) =>
                 buildEvent(e, { correlationId: event.correlationid ?? event.id, traceparent, actor: `system:${consumer.name}` }),
