@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -85,7 +85,8 @@ export function silentVideo(dir: string, name: string): string {
   return file;
 }
 
-export type Route = { file: string; contentType: string } | { status: number; body: string; contentType: string };
+/** A file (sent in `chunks` pieces `chunkDelayMs` apart when given), or a canned answer. */
+export type Route = { file: string; contentType: string; chunks?: number; chunkDelayMs?: number } | { status: number; body: string; contentType: string };
 
 export interface MediaServer {
   url(pathname: string): string;
@@ -108,7 +109,21 @@ export async function startMediaServer(): Promise<MediaServer> {
     }
     if ('file' in route) {
       res.writeHead(200, { 'content-type': route.contentType, 'content-length': statSync(route.file).size });
-      createReadStream(route.file).pipe(res);
+      if (!route.chunks) {
+        createReadStream(route.file).pipe(res);
+        return;
+      }
+      const bytes = readFileSync(route.file);
+      const size = Math.ceil(bytes.length / route.chunks);
+      let sent = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        res.write(bytes.subarray(sent, sent + size));
+        sent += size;
+        if (sent >= bytes.length) res.end();
+        else setTimeout(next, route.chunkDelayMs ?? 100);
+      };
+      next();
       return;
     }
     res.writeHead(route.status, { 'content-type': route.contentType }).end(route.body);
