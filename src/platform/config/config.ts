@@ -4,6 +4,7 @@
  * expects. Each setting is declared once, where `loadConfig` reads it (see `settingNames`).
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError, flag, integer, list, oneOf, url, type Env } from './config-values.js';
 
@@ -74,6 +75,8 @@ export interface Config {
     tempDir: string;
     /** The pocketsphinx acoustic model, dictionary and language model (Debian's pocketsphinx-en-us). */
     pocketsphinxModelDir: string;
+    /** pocketsphinx runs one analysis's audio on this many cores (split at silences); 1 transcribes it in one run. */
+    transcribeParallel: number;
   };
   /** Port on which a worker serves /health and /metrics; none when undefined. */
   metricsPort: number | undefined;
@@ -279,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
       memoryLimitBytes: integer(env, 'ANALYSIS_MEMORY_LIMIT_MB', 1024, 64, 65_536) * 1024 * 1024,
       tempDir: path.resolve(env.ANALYSIS_TEMP_DIR || path.join(env.DATA_DIR || './data', 'analysis-tmp')),
       pocketsphinxModelDir: env.POCKETSPHINX_MODEL_DIR || '/usr/share/pocketsphinx/model/en-us',
+      transcribeParallel: integer(env, 'ANALYSIS_TRANSCRIBE_PARALLEL', Math.min(4, availableParallelism()), 1, 64),
     },
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     brokers: {

@@ -7,7 +7,6 @@
  * thrown (the consumer runtime retries them) until the last attempt.
  */
 import { createReadStream } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -31,8 +30,7 @@ export type AnalysisOutcome =
   | { kind: 'skipped'; why: string };
 
 export function enginesOf(deps: AnalyserDeps): TranscriptionEngine[] {
-  const parallel = Math.max(1, Math.min(4, os.availableParallelism()));
-  return [subtitleEngine, pocketsphinxEngine({ modelDir: deps.settings.pocketsphinxModelDir, parallel })];
+  return [subtitleEngine, pocketsphinxEngine({ modelDir: deps.settings.pocketsphinxModelDir, parallel: deps.settings.transcribeParallel })];
 }
 
 export interface AnalyseRequest {
@@ -54,12 +52,21 @@ export async function analyseVideo(request: AnalyseRequest): Promise<AnalysisOut
   const limits: ToolLimits = { timeoutMs: settings.timeoutMs, memoryLimitBytes: settings.memoryLimitBytes };
   try {
     return await withWorkspace(settings.tempDir, async (dir) => {
+      const timings: Record<string, number> = {};
+      let mark = performance.now();
+      const lap = (stage: string) => {
+        const now = performance.now();
+        timings[`${stage}_ms`] = Math.round(now - mark);
+        mark = now;
+      };
       await setProgress(db, videoId, 5);
       const media = await downloadMedia(url, dir, {
         fetch: deps.fetch, allowHosts: deps.fetchAllowHosts, httpsOnly: deps.httpsOnly, maxBytes: settings.maxDownloadBytes, timeoutMs: settings.timeoutMs, limits,
       });
+      lap('download');
       await setProgress(db, videoId, PROGRESS.downloaded);
       const info = await probe(media.file, limits);
+      lap('probe');
       if (!info.hasAudio && !info.hasSubtitles) throw failures.noAudio();
       if (info.duration > settings.maxDurationSeconds) throw failures.tooLong(info.duration, settings.maxDurationSeconds);
       await setProgress(db, videoId, PROGRESS.probed);
@@ -76,9 +83,8 @@ export async function analyseVideo(request: AnalyseRequest): Promise<AnalysisOut
       };
       const engine = chooseEngine(enginesOf(deps), input);
       if (!engine) throw failures.noAudio();
-      const started = performance.now();
       const { language, segments } = await engine.transcribe(input);
-      logger.info({ video_id: videoId, engine: engine.name, via: media.via, duration: info.duration, transcribe_ms: Math.round(performance.now() - started) }, 'video transcribed');
+      lap('transcribe');
       await setProgress(db, videoId, PROGRESS.transcribed);
       const text = transcriptText(segments);
       const mediaPath = keys.media(videoId, media.extension);
@@ -87,6 +93,8 @@ export async function analyseVideo(request: AnalyseRequest): Promise<AnalysisOut
       await storage.put(mediaPath, createReadStream(media.file), { contentType: 'application/octet-stream' });
       await storage.put(jsonPath, JSON.stringify({ video_id: videoId, language, engine: engine.name, text, segments }), { contentType: 'application/json' });
       await storage.put(vttPath, toWebVtt(segments), { contentType: 'text/vtt' });
+      lap('store');
+      logger.info({ video_id: videoId, engine: engine.name, via: media.via, duration: info.duration, ...timings }, 'video analysed');
       return { kind: 'completed', duration: info.duration, mediaPath, engine: engine.name, language, text, segments, jsonPath, vttPath };
     });
   } catch (error) {

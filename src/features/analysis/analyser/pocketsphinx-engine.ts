@@ -70,7 +70,8 @@ export function pocketsphinxEngine(options: PocketsphinxOptions): TranscriptionE
     async transcribe(input) {
       const wav = await input.audio();
       const duration = input.info.duration;
-      const parts = Math.max(1, Math.min(options.parallel * 2, Math.floor(duration / minPart)));
+      // One part per core: each part costs a model load (~1 s), so more parts than cores only add loads.
+      const parts = Math.max(1, Math.min(options.parallel, Math.floor(duration / minPart)));
       const cuts = parts > 1 ? cutPoints(duration, await findSilences(wav, 0.3, input.limits), parts, minPart) : [];
       if (cuts.length === 0) return { language: 'en', segments: await runPocketsphinx(wav, options.modelDir, input.limits, 0) };
       const bounds = [0, ...cuts, duration].slice(0, -1).map((from, i, all) => ({ from, to: [...cuts, duration][i]!, index: i, count: all.length }));
