@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FeatureContext } from '../../platform/http/feature-routes.js';
 import { actorOf } from '../../platform/http/authenticate.js';
-import { Conventions, IdParams, VideoSchema, commandOf, problems, videoJson } from '../catalog/index.js';
+import { IdParams, VideoSchema, commandOf, problems, videoJson } from '../catalog/index.js';
 import { getTranscript, requestAnalysis } from './analysis-use-cases.js';
 import { AnalyzeBody, TranscriptQuery, TranscriptSchema, transcriptJson, transcriptVtt } from './analysis-schemas.js';
 
@@ -43,7 +43,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<FeatureContext> = async (
         tags: ['analysis', 'videos'], security, summary: "Read a video's transcript",
         description:
           'The text and timed segments (with word timings) of an analysed video; `?format=vtt` answers the same as WebVTT captions. ' +
-          `404 until the analysis has completed. ${Conventions.read}`,
+          '404 until the analysis has completed, and for a video you may not see. Conventions: problem+json errors.',
         params: IdParams, querystring: TranscriptQuery,
         response: {
           200: { description: 'The transcript (JSON), or WebVTT captions with `format=vtt`', content: { 'application/json': { schema: TranscriptSchema }, 'text/vtt': { schema: Type.String() } } },

@@ -9,7 +9,9 @@
  * the retry policy decides: try again after a backoff with jitter, or, at the maximum,
  * record the dead letter and acknowledge. A delivery that arrives with more attempts
  * than the maximum (the worker kept dying while handling it) is dead-lettered without
- * running the handler again.
+ * running the handler again. A consumer with `prepare` (long work: downloads, child
+ * processes) has it run first, outside any transaction, unless the inbox already has
+ * the event; a failure there is retried like a failing handler.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';

@@ -51,6 +51,8 @@ beforeAll(async () => {
   media.route('/subtitled.mp4', { file: subtitled.file, contentType: 'video/mp4' });
   media.route('/mute.mp4', { file: silentVideo(dir, 'mute'), contentType: 'video/mp4' });
   media.route('/big.mp4', { file: big, contentType: 'video/mp4' });
+  media.route('/from-page.mp4', { file: subtitled.file, contentType: 'video/mp4' });
+  media.route('/watch.html', { status: 200, body: '<!doctype html><html><head><title>Watch</title></head><body><video src="/from-page.mp4" controls></video></body></html>', contentType: 'text/html' });
   media.route('/page.html', { status: 200, body: '<!doctype html><html><body><p>No video here.</p></body></html>', contentType: 'text/html' });
 
   h = await openHarness();
@@ -140,7 +142,9 @@ describe('POST /v1/analyze', () => {
     const current = await h.call('creator', { method: 'GET', url: `/v1/videos/${id}` });
     const del = await h.call('creator', { method: 'DELETE', url: `/v1/videos/${id}`, headers: { 'if-match': String(current.headers.etag) } });
     expect(del.statusCode, del.body).toBe(204);
-    await eventually(async () => !existsSync(objects) || readdirSync(objects, { recursive: true }).every((f) => !String(f).includes('.')), 20_000, 'the objects removed');
+    const files = () => readdirSync(objects, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(files().map((f) => f.name).sort()).toEqual(['source.mp4', 'transcript.json', 'transcript.vtt']);
+    await eventually(async () => !existsSync(objects) || files().length === 0, 20_000, 'the objects removed');
     expect((await h.call('creator', { method: 'GET', url: `/v1/videos/${id}/transcript` })).statusCode).toBe(404);
   }, 90_000);
 
@@ -153,6 +157,14 @@ describe('POST /v1/analyze', () => {
     expect(transcript.segments).toHaveLength(2);
   }, 60_000);
 
+  it('finds the media of a video page with yt-dlp and downloads it through the guarded fetch', async () => {
+    const id = await analyse(media.url('/watch.html'));
+    const video = await finished(id);
+    expect(video.analysis_status, String(video.failure_reason)).toBe('completed');
+    expect(media.hits.get('/from-page.mp4')).toBe(1);
+    expect(Math.abs((video.duration as number) - subtitled.duration)).toBeLessThanOrEqual(0.1);
+  }, 60_000);
+
   it('fails at once, with a reason a person understands, for what cannot succeed', async () => {
     const closed = await freePort();
     const cases: [string, RegExp][] = [
@@ -161,6 +173,8 @@ describe('POST /v1/analyze', () => {
       [`http://127.0.0.1:${closed}/clip.mp4`, /could not connect to 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
       [media.url('/mute.mp4'), /no audio stream/],
       [media.url('/big.mp4'), /larger than the limit of 1 MB/],
+      // Loopback, but not the allowed host: refused before any connection (the SSRF cases are in test/platform/outbound-fetch).
+      [`http://127.0.0.2:${closed}/clip.mp4`, /may not be fetched: refused to connect to 127\.0\.0\.2: 127\.0\.0\.2 is loopback/],
     ];
     const ids = await Promise.all(cases.map(([url]) => analyse(url)));
     const videos = await Promise.all(ids.map(finished));
