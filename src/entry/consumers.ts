@@ -2,9 +2,10 @@
 import type { Consumer } from '../platform/consumers/consumer.js';
 import { catalogConsumers } from '../features/catalog/index.js';
 import { analysisConsumers } from '../features/analysis/index.js';
+import { ingestionConsumers } from '../features/ingestion/index.js';
 import './event-types.js';
 
-export const allConsumers: readonly Consumer[] = [...catalogConsumers, ...analysisConsumers];
+export const allConsumers: readonly Consumer[] = [...catalogConsumers, ...ingestionConsumers, ...analysisConsumers];
 
 /** What RabbitMQ and SQS declare before publishing (every consumer of the deployment, whatever this process runs). */
 export const consumerTopology = allConsumers.map((c) => ({ consumer: c.name, types: c.types }));

@@ -7,8 +7,9 @@
 import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js';
 import { catalogEvents } from '../features/catalog/index.js';
 import { analysisEvents } from '../features/analysis/index.js';
+import { ingestionEvents } from '../features/ingestion/index.js';
 
-export const eventTypes: readonly EventTypeSet[] = [catalogEvents, analysisEvents];
+export const eventTypes: readonly EventTypeSet[] = [catalogEvents, ingestionEvents, analysisEvents];
 
 for (const set of eventTypes) eventRegistry.install(set);
 

@@ -3,6 +3,7 @@ import type { FeatureRoutes } from '../platform/http/feature-routes.js';
 import { catalogHttp } from '../features/catalog/index.js';
 import { operationsHttp } from '../features/operations/index.js';
 import { analysisHttp } from '../features/analysis/index.js';
+import { ingestionHttp } from '../features/ingestion/index.js';
 import './event-types.js';
 
-export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, analysisHttp, operationsHttp];
+export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, analysisHttp, operationsHttp, ingestionHttp];

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 import { SqsBus } from '../../src/platform/bus/sqs/sqs-bus.js';
 import { startEventBridgeStub, type EventBridgeStub } from '../support/eventbridge-stub.js';
@@ -73,6 +73,20 @@ defineBusContract('sqs (EventBridge)', {
   },
 });
 
+/** Resolves once the queue holds no message, visible or in flight (every delivery deleted). */
+async function queueDrained(queueName: string, timeoutMs = 20_000): Promise<void> {
+  const { QueueUrl } = await stubClient.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Attributes = {} } = await stubClient.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    if (Number(Attributes.ApproximateNumberOfMessages) === 0 && Number(Attributes.ApproximateNumberOfMessagesNotVisible) === 0) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${queueName} to drain: ${JSON.stringify(Attributes)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('SQS adapter: EventBridge partial failures', () => {
   it('resends only the entries PutEvents failed, and every event arrives once', async () => {
     const tag = randomUUID().slice(0, 8);
@@ -96,7 +110,8 @@ describe('SQS adapter: EventBridge partial failures', () => {
         return { kind: 'ack' };
       });
       await waitFor('every event', () => seen.size >= events.length, 20_000);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // A duplicate would still be in the queue: wait until it holds nothing, visible or in flight.
+      await queueDrained(`p${tag}-webhooks`);
       await subscription.close();
       expect([...seen.values()].every((n) => n === 1)).toBe(true);
     } finally {

@@ -227,6 +227,7 @@ describe(`consumer runtime (${engine})`, () => {
   it('a worker paused past its lease cannot apply the event a second time', async () => {
     const db = database.db;
     let effects = 0;
+    let stalledWoke = false;
     const consumer: Consumer = {
       name: `paused-${randomUUID().slice(0, 8)}`,
       types: [EventTypes.placementCreated],
@@ -234,7 +235,10 @@ describe(`consumer runtime (${engine})`, () => {
       concurrency: 1,
       async handle(event, tx, { attempt }) {
         await tx.insertInto('users').values({ id: `paused-${event.id}-${attempt}`, email: null }).execute();
-        if (attempt === 1) await new Promise((r) => setTimeout(r, 1200)); // stalls inside its transaction
+        if (attempt === 1) {
+          await new Promise((r) => setTimeout(r, 1200)); // stalls inside its transaction, past its lease
+          stalledWoke = true;
+        }
         effects++;
       },
     };
@@ -247,7 +251,8 @@ describe(`consumer runtime (${engine})`, () => {
     const event = placementCreated();
     await bus.publish([event]);
     await eventually(async () => effects >= 1, 10_000, 'an effect');
-    await new Promise((r) => setTimeout(r, 1500));
+    // The stalled worker wakes and tries to commit; stop() then waits for what it has in hand.
+    await eventually(async () => stalledWoke, 10_000, 'the stalled worker waking');
     await Promise.all([stalled.stop(), healthy.stop()]);
     const inbox = await db.selectFrom('consumer_inbox').select('event_id').where('consumer', '=', consumer.name).execute();
     expect(inbox).toEqual([{ event_id: event.id }]);

@@ -161,6 +161,8 @@ export interface CrashRunOptions {
   batchSize?: number;
   /** Upper bound for the whole run (ms). */
   timeoutMs?: number;
+  /** The run fails sooner when the last worker makes no progress for this long (ms; default 60 s). */
+  stallMs?: number;
   log?: (line: string) => void;
 }
 
@@ -244,7 +246,11 @@ export async function runCrashScenario(db: DatabaseHandle['db'], options: CrashR
   await producing;
 
   // Let the last worker finish everything: every event in the inbox, the outbox relayed,
-  // and nothing for the consumer left on the bus (not even a duplicate in flight).
+  // and nothing for the consumer left on the bus (not even a duplicate in flight). On a
+  // busy machine this takes longer: it fails when the worker stops making progress.
+  const stallMs = options.stallMs ?? 60_000;
+  let progress = '';
+  let progressAt = Date.now();
   for (;;) {
     const { rows } = await sql<{ inbox: number }>`
       SELECT count(*)::int AS inbox FROM consumer_inbox WHERE consumer = ${CONSUMER}`.execute(db);
@@ -252,9 +258,12 @@ export async function runCrashScenario(db: DatabaseHandle['db'], options: CrashR
     const backlog = inbox >= ids.length ? await relayBacklog(db, bus.kind) : -1;
     const outstanding = backlog === 0 ? await bus.outstanding(db) : -1;
     if (outstanding === 0) break;
-    if (Date.now() > deadline) {
+    const state = `inbox ${inbox}/${ids.length}, relay backlog ${backlog}, outstanding on the bus ${outstanding}`;
+    if (state !== progress) [progress, progressAt] = [state, Date.now()];
+    if (Date.now() > deadline || Date.now() - progressAt > stallMs) {
       worker.child.kill('SIGKILL');
-      throw new Error(`the worker did not finish in time (inbox ${inbox}/${ids.length}, relay backlog ${backlog}, outstanding on the bus ${outstanding})`);
+      const why = Date.now() > deadline ? 'did not finish in time' : `made no progress for ${stallMs / 1000} s`;
+      throw new Error(`the worker ${why} (${state})`);
     }
     await sleep(100);
   }

@@ -21,7 +21,7 @@ describe('crash test (worker as a child process, on PostgreSQL)', () => {
     const bus = await openCrashBus(kind);
     try {
       await prepareCrashDatabase(database.db);
-      const result = await runCrashScenario(database.db, { databaseUrl: database.url as string, bus, events: EVENTS, kills: KILLS, timeoutMs: 90_000 });
+      const result = await runCrashScenario(database.db, { databaseUrl: database.url as string, bus, events: EVENTS, kills: KILLS, timeoutMs: 400_000 });
       process.stdout.write(`crash test: ${JSON.stringify({ ...result, wrong: result.wrong.length })}\n`);
       expect(result.kills).toBe(KILLS);
       expect(result.events).toBe(EVENTS);
@@ -34,5 +34,5 @@ describe('crash test (worker as a child process, on PostgreSQL)', () => {
       await bus.cleanup();
       await database.close();
     }
-  }, 120_000);
+  }, 420_000);
 });

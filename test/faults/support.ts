@@ -35,6 +35,19 @@ export function spawnMode(mode: string, env: Record<string, string>): ModeProces
 }
 
 /**
+ * What a process said of one kind of outage, in order: `down` and `up` lines alternate,
+ * starting with `down`, when each outage is said once and its end once (never once per
+ * retry). Counting lines instead would depend on the machine: on a loaded one a check
+ * can time out outside a cut too, and that outage is rightly reported, once.
+ */
+export function outageLog(process_: Pick<ModeProcess, 'lines'>, down: string, up: string): { downs: number; ups: number; alternates: boolean; sequence: string } {
+  const said = process_.lines().map((l) => String(l.msg)).filter((msg) => msg === down || msg === up);
+  const alternates = said.every((msg, i) => msg === (i % 2 === 0 ? down : up));
+  const downs = said.filter((msg) => msg === down).length;
+  return { downs, ups: said.length - downs, alternates, sequence: said.map((msg) => (msg === down ? 'down' : 'up')).join(' ') };
+}
+
+/**
  * Starts the all-in-one service (`npm start`) on a free port and waits until it is
  * ready; if it exits first, the error says how (code or signal) and what it printed.
  */

@@ -38,7 +38,6 @@ export const EventTypes = {
   placementDeleted: 'com.nedlia.placement.deleted',
   placementFileGenerated: 'com.nedlia.placement_file.generated',
   pluginSyncRequested: 'com.nedlia.plugin.sync_requested',
-  playbackEventsAccepted: 'com.nedlia.playback.events_accepted',
 } as const;
 
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
@@ -122,8 +121,4 @@ define({
 define({
   type: EventTypes.pluginSyncRequested, version: 1, producer: 'api', description: 'The editor plugin asked for a sync',
   schema: Type.Object({ requested_by: Type.String(), cursor: Type.Optional(Type.String()) }),
-});
-define({
-  type: EventTypes.playbackEventsAccepted, version: 1, producer: 'api', description: 'A batch of SDK playback events was accepted for matching',
-  schema: Type.Object({ batch_id: Uuid, count: Type.Integer({ minimum: 1 }) }),
 });

@@ -31,7 +31,7 @@ export const catalogEvents: EventTypeSet = { definitions: catalogEventDefinition
 
 export { EventTypes, type EventType } from './catalog-events.js';
 export { createAdvertiser, type NewAdvertiserInput } from './advertisers/advertiser-use-cases.js';
-export { createCampaign, type NewCampaignInput } from './campaigns/campaign-use-cases.js';
+export { createCampaign, getCampaign, type NewCampaignInput } from './campaigns/campaign-use-cases.js';
 export { createPlacement, type NewPlacementInput } from './placements/placement-use-cases.js';
 export { createProduct, type NewProductInput } from './products/product-use-cases.js';
 export { createVideo, type NewVideoInput } from './videos/video-use-cases.js';

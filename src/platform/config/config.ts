@@ -80,6 +80,8 @@ export interface Config {
   };
   /** Port on which a worker serves /health and /metrics; none when undefined. */
   metricsPort: number | undefined;
+  /** Event ingestion (features/ingestion): admission window (= dedup window), raw retention, per-key limit. */
+  ingestion: { windowDays: number; rawRetentionDays: number; keyRateLimitMax: number };
   /** Broker connections, read only by the adapter `EVENT_BUS` selects. */
   brokers: {
     /**
@@ -285,6 +287,11 @@ export function loadConfig(env: Env = process.env): Config {
       transcribeParallel: integer(env, 'ANALYSIS_TRANSCRIBE_PARALLEL', Math.min(4, availableParallelism()), 1, 64),
     },
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    ingestion: {
+      windowDays: integer(env, 'INGEST_WINDOW_DAYS', 30, 1, 365),
+      rawRetentionDays: integer(env, 'INGEST_RAW_RETENTION_DAYS', 90, 1, 3650),
+      keyRateLimitMax: integer(env, 'INGEST_KEY_RATE_LIMIT_MAX', 60_000, 0, 1_000_000_000),
+    },
     brokers: {
       namespace: busNamespace(env),
       natsUrl: natsServers(env),

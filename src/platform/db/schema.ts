@@ -238,6 +238,83 @@ export interface PlacementDetailsTable {
   updated_at: Generated<Date>;
 }
 
+// --- Event ingestion and campaign spend (migration 0009) ---
+/** NUMERIC(19,7): read as string, written as string. */
+type Precise = ColumnType<string, string | undefined, string>;
+
+export interface IngestKeysTable {
+  id: Generated<string>;
+  creator_id: string;
+  name: string | null;
+  key_hash: string;
+  key_prefix: string;
+  created_at: Generated<Date>;
+  created_by: string | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+}
+
+export interface IngestEventIdsTable {
+  event_id: string;
+  seen_at: Generated<Date>;
+}
+
+export interface IngestBatchesTable {
+  batch_id: string;
+  events: number;
+  accepted_at: Generated<Date>;
+}
+
+export interface PlaybackEventsTable {
+  received_at: Timestamp;
+  event_id: string;
+  type: string;
+  placement_id: string;
+  video_id: string;
+  product_id: string;
+  occurred_at: Timestamp;
+  session_id: string | null;
+  properties: Json<Record<string, unknown>> | null;
+  ingest_key_id: string | null;
+  batch_id: string;
+}
+
+export interface PlaybackChargesTable {
+  applied_at: Timestamp;
+  event_id: string;
+  campaign_id: string;
+  type: string;
+  occurred_at: Timestamp;
+  day: string;
+  amount: string;
+  outcome: string;
+}
+
+export interface CampaignStatsTable {
+  campaign_id: string;
+  impressions: Generated<number>;
+  clicks: Generated<number>;
+  charged_events: Generated<number>;
+  spent: Precise;
+  updated_at: Generated<Date>;
+}
+
+export interface CampaignDailyStatsTable {
+  campaign_id: string;
+  day: string;
+  impressions: Generated<number>;
+  clicks: Generated<number>;
+  spent: Precise;
+}
+
+export interface SessionFrequencyTable {
+  campaign_id: string;
+  placement_id: string;
+  session_id: string;
+  impressions: Generated<number>;
+  last_seen_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   advertisers: AdvertisersTable;
@@ -260,6 +337,15 @@ export interface Database {
   consumer_failures: ConsumerFailuresTable;
   dead_letters: DeadLettersTable;
   placement_details: PlacementDetailsTable;
+  // Event ingestion and campaign spend (migration 0009).
+  ingest_keys: IngestKeysTable;
+  ingest_event_ids: IngestEventIdsTable;
+  ingest_batches: IngestBatchesTable;
+  playback_events: PlaybackEventsTable;
+  playback_charges: PlaybackChargesTable;
+  campaign_stats: CampaignStatsTable;
+  campaign_daily_stats: CampaignDailyStatsTable;
+  session_frequency: SessionFrequencyTable;
 }
 
 export type PlacementRow = Selectable<PlacementsTable>;

@@ -71,6 +71,13 @@ const EXPECTED: Record<string, Expect> = {
   'POST /v1/admin/dead-letters/:id/discard': by({ admin: 404 }),
   'GET /v1/admin/events': by({ admin: 200 }),
   'GET /v1/admin/migrations': by({ admin: 200 }),
+  // Ingestion: events take an ingest key or an admin token (an empty body is an invalid event).
+  'POST /v1/events': by({ admin: 422 }),
+  'POST /v1/ingest-keys': by({ admin: 422, creator: 201 }),
+  'GET /v1/ingest-keys': by({ admin: 200, creator: 200 }),
+  'DELETE /v1/ingest-keys/:id': by({ admin: 404, creator: 404 }),
+  'GET /v1/campaigns/:id/stats': by({ admin: 200, advertiser: [200, 404], creator: 404 }),
+  'GET /v1/admin/ingestion': by({ admin: 200 }),
 };
 
 /** Query strings a route needs to reach its handler. */

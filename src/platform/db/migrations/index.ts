@@ -9,6 +9,7 @@ import * as m0003 from './0003-event-backbone.js';
 import * as m0004 from './0004-row-change-notifications.js';
 import * as m0005 from './0005-idempotency-claims.js';
 import * as m0006 from './0006-inbox-retention.js';
+import * as m0009 from './0009-ingestion.js';
 import * as m0010 from './0010-video-analysis.js';
 
 export const migrations: Record<string, Migration> = {
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   '0004-row-change-notifications': m0004,
   '0005-idempotency-claims': m0005,
   '0006-inbox-retention': m0006,
+  '0009-ingestion': m0009,
   '0010-video-analysis': m0010,
 };

@@ -1,0 +1,52 @@
+/** Ingestion's housekeeping: raw partitions made ahead and dropped after the retention, dedup ids purged after the window. */
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
+import { dropExpiredPartitions, ensurePartitions, purgeDedupIds, runIngestionMaintenance } from '../../../src/features/ingestion/operations/ingestion-maintenance.js';
+import { listPartitions } from '../../../src/features/ingestion/operations/ingestion-status-repository.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+const names = async () => (await listPartitions(database.db)).map((p) => p.name);
+
+describe(`ingestion maintenance (${engine})`, () => {
+  it('creates the months ahead and drops the months wholly past the retention', async () => {
+    const now = new Date(Date.UTC(2027, 4, 15));
+    await ensurePartitions(database.db, new Date(Date.UTC(2027, 0, 10)), 0);
+    await ensurePartitions(database.db, now);
+    const made = await names();
+    for (const month of ['2027_01', '2027_05', '2027_06', '2027_07', '2027_08']) {
+      expect(made).toContain(`playback_events_${month}`);
+      expect(made).toContain(`playback_charges_${month}`);
+    }
+    // 90 days before May 15th is February 14th: January ended before it, February did not.
+    const dropped = await dropExpiredPartitions(database.db, 90, now);
+    expect(dropped).toEqual(expect.arrayContaining(['playback_events_2027_01', 'playback_charges_2027_01']));
+    expect(dropped.some((n) => /2027_0[2-8]$/.test(n))).toBe(false);
+    expect(await names()).not.toContain('playback_events_2027_01');
+    // Idempotent.
+    await runIngestionMaintenance(database.db, { windowDays: 30, rawRetentionDays: 90 }, pino({ level: 'silent' }), now);
+    expect(await names()).toContain('playback_events_2027_08');
+  });
+
+  it('forgets event ids once the window and its 2 grace days are over', async () => {
+    const now = new Date();
+    const old = randomUUID();
+    const recent = randomUUID();
+    await database.db.insertInto('ingest_event_ids').values([
+      { event_id: old, seen_at: new Date(now.getTime() - 33 * 86_400_000) },
+      { event_id: recent, seen_at: new Date(now.getTime() - 31 * 86_400_000) },
+    ]).execute();
+    expect(await purgeDedupIds(database.db, 30, now)).toBe(1);
+    const left = (await database.db.selectFrom('ingest_event_ids').select('event_id').execute()).map((r) => r.event_id);
+    expect(left).toContain(recent);
+    expect(left).not.toContain(old);
+  });
+});
