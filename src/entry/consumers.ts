@@ -1,12 +1,19 @@
 /** Every consumer the service runs; `CONSUMERS=a,b` picks some by name. */
 import type { Consumer } from '../platform/consumers/consumer.js';
 import { catalogConsumers } from '../features/catalog/index.js';
+import { analysisConsumers } from '../features/analysis/index.js';
 import { ingestionConsumers } from '../features/ingestion/index.js';
 import { placementFileConsumers } from '../features/placement-files/index.js';
 import { validationConsumers } from '../features/validation/index.js';
 import './event-types.js';
 
-export const allConsumers: readonly Consumer[] = [...catalogConsumers, ...validationConsumers, ...placementFileConsumers, ...ingestionConsumers];
+export const allConsumers: readonly Consumer[] = [
+  ...catalogConsumers,
+  ...validationConsumers,
+  ...placementFileConsumers,
+  ...analysisConsumers,
+  ...ingestionConsumers,
+];
 
 /** What RabbitMQ and SQS declare before publishing (every consumer of the deployment, whatever this process runs). */
 export const consumerTopology = allConsumers.map((c) => ({ consumer: c.name, types: c.types }));

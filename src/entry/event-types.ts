@@ -6,11 +6,12 @@
  */
 import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js';
 import { catalogEvents } from '../features/catalog/index.js';
+import { analysisEvents } from '../features/analysis/index.js';
 import { ingestionEvents } from '../features/ingestion/index.js';
 import { placementFileEvents } from '../features/placement-files/index.js';
 import { validationEvents } from '../features/validation/index.js';
 
-export const eventTypes: readonly EventTypeSet[] = [catalogEvents, validationEvents, placementFileEvents, ingestionEvents];
+export const eventTypes: readonly EventTypeSet[] = [catalogEvents, validationEvents, placementFileEvents, analysisEvents, ingestionEvents];
 
 for (const set of eventTypes) eventRegistry.install(set);
 

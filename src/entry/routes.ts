@@ -2,9 +2,10 @@
 import type { FeatureRoutes } from '../platform/http/feature-routes.js';
 import { catalogHttp } from '../features/catalog/index.js';
 import { operationsHttp } from '../features/operations/index.js';
+import { analysisHttp } from '../features/analysis/index.js';
 import { ingestionHttp } from '../features/ingestion/index.js';
 import { placementFilesHttp } from '../features/placement-files/index.js';
 import { validationHttp } from '../features/validation/index.js';
 import './event-types.js';
 
-export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, validationHttp, placementFilesHttp, operationsHttp, ingestionHttp];
+export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, validationHttp, placementFilesHttp, analysisHttp, operationsHttp, ingestionHttp];

@@ -1,9 +1,9 @@
 /**
  * The catalog's event types: the seeds' catalog of advertiser, campaign, product, video
- * and placement events, and (until their features exist) the analysis, sync and
- * playback events the seeds name. The validation and placement-file features define
- * their own types (`videoValidationRequested` keeps its name here for the callers that
- * use it). Data fields are snake_case like the HTTP API. Add a version (never change one in place) for a breaking change,
+ * and placement events, and (until its feature exists) the plugin sync event the
+ * seeds name; validation, placement files, analysis and ingestion define their own
+ * (`videoValidationRequested` keeps its name here for the callers that use it).
+ * Data fields are snake_case like the HTTP API. Add a version (never change one in place) for a breaking change,
  * and an upcaster beside it for consumers (placements/placement-upcasters.ts).
  */
 import { Type, type TSchema } from 'typebox';
@@ -33,8 +33,6 @@ export const EventTypes = {
   videoUpdated: 'com.nedlia.video.updated',
   videoDeleted: 'com.nedlia.video.deleted',
   videoValidationRequested: 'com.nedlia.video.validation_requested',
-  videoAnalysisRequested: 'com.nedlia.video.analysis_requested',
-  videoAnalysisCompleted: 'com.nedlia.video.analysis_completed',
   placementCreated: 'com.nedlia.placement.created',
   placementUpdated: 'com.nedlia.placement.updated',
   placementDeleted: 'com.nedlia.placement.deleted',
@@ -82,17 +80,6 @@ define({
 });
 define({ type: EventTypes.videoUpdated, version: 1, producer: 'api', description: 'A video was modified', schema: changed('video', 'video_id') });
 define({ type: EventTypes.videoDeleted, version: 1, producer: 'api', description: 'A video was soft-deleted (its media, transcript and files go too)', schema: deleted('video_id') });
-define({
-  type: EventTypes.videoAnalysisRequested, version: 1, producer: 'api', description: 'Analysis of a video URL was requested',
-  schema: Type.Object({ video_id: Uuid, url: Type.String(), requested_by: Type.Optional(Type.String()) }),
-});
-define({
-  type: EventTypes.videoAnalysisCompleted, version: 1, producer: 'video-analyser', description: 'Analysis of a video finished or failed',
-  schema: Type.Object({
-    video_id: Uuid, status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
-    duration: Type.Optional(Seconds), failure_reason: Type.Optional(Type.String()),
-  }),
-});
 
 const TimeRange = Type.Object({ start_time: Seconds, end_time: Seconds });
 define({

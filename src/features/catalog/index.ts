@@ -35,7 +35,10 @@ export { createCampaign, getCampaign, type NewCampaignInput } from './campaigns/
 export { createPlacement, type NewPlacementInput } from './placements/placement-use-cases.js';
 export { createProduct, type NewProductInput } from './products/product-use-cases.js';
 export { createVideo, type NewVideoInput } from './videos/video-use-cases.js';
-export { getVideo } from './videos/video-use-cases.js';
+export { getVideo, canSeeVideo } from './videos/video-use-cases.js';
+export { upsertUser } from './videos/user-repository.js';
+export { videoJson, Video as VideoSchema } from './videos/video-schemas.js';
+export type { Video } from './videos/video-model.js';
 export { transact } from './shared/transact.js';
-export type { CatalogCommand, CatalogDeps } from './shared/access.js';
+export { forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './shared/access.js';
 export { Conventions, IdParams, IdempotencyHeaders, Nullable, Timestamp, Uuid, commandOf, problems } from './shared/catalog-http.js';

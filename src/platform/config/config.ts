@@ -4,6 +4,7 @@
  * expects. Each setting is declared once, where `loadConfig` reads it (see `settingNames`).
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError, flag, integer, list, oneOf, url, type Env } from './config-values.js';
 
@@ -58,6 +59,25 @@ export interface Config {
   consumers: string[];
   /** Days a consumer's inbox remembers a processed event (hourly purge, see inbox-repository.ts). */
   inboxRetentionDays: number;
+  /** Video analysis (features/analysis): limits of one analysis and of a worker. */
+  analysis: {
+    /** Analyses a worker process runs at once. */
+    concurrency: number;
+    /** Largest media file downloaded; a larger one fails the analysis. */
+    maxDownloadBytes: number;
+    /** Longest media analysed (seconds). */
+    maxDurationSeconds: number;
+    /** Bound on the download, and on each tool run (ffprobe, ffmpeg, the transcriber). */
+    timeoutMs: number;
+    /** Address-space cap of each tool run. */
+    memoryLimitBytes: number;
+    /** Where downloads and audio live while an analysis runs (swept at start). */
+    tempDir: string;
+    /** The pocketsphinx acoustic model, dictionary and language model (Debian's pocketsphinx-en-us). */
+    pocketsphinxModelDir: string;
+    /** pocketsphinx runs one analysis's audio on this many cores (split at silences); 1 transcribes it in one run. */
+    transcribeParallel: number;
+  };
   /** Port on which a worker serves /health and /metrics; none when undefined. */
   metricsPort: number | undefined;
   /** Event ingestion (features/ingestion): admission window (= dedup window), raw retention, per-key limit. */
@@ -256,6 +276,16 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     consumers: list(env, 'CONSUMERS'),
     inboxRetentionDays: integer(env, 'INBOX_RETENTION_DAYS', 14, 1, 3650),
+    analysis: {
+      concurrency: integer(env, 'ANALYSIS_CONCURRENCY', 1, 1, 64),
+      maxDownloadBytes: integer(env, 'ANALYSIS_MAX_DOWNLOAD_MB', 500, 1, 100_000) * 1024 * 1024,
+      maxDurationSeconds: integer(env, 'ANALYSIS_MAX_DURATION_SECONDS', 4 * 3600, 1, 86_400),
+      timeoutMs: integer(env, 'ANALYSIS_TIMEOUT_MS', 30 * 60_000, 1_000, 24 * 3600_000),
+      memoryLimitBytes: integer(env, 'ANALYSIS_MEMORY_LIMIT_MB', 1024, 64, 65_536) * 1024 * 1024,
+      tempDir: path.resolve(env.ANALYSIS_TEMP_DIR || path.join(env.DATA_DIR || './data', 'analysis-tmp')),
+      pocketsphinxModelDir: env.POCKETSPHINX_MODEL_DIR || '/usr/share/pocketsphinx/model/en-us',
+      transcribeParallel: integer(env, 'ANALYSIS_TRANSCRIBE_PARALLEL', Math.min(4, availableParallelism()), 1, 64),
+    },
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     ingestion: {
       windowDays: integer(env, 'INGEST_WINDOW_DAYS', 30, 1, 365),

@@ -9,7 +9,9 @@
  * the retry policy decides: try again after a backoff with jitter, or, at the maximum,
  * record the dead letter and acknowledge. A delivery that arrives with more attempts
  * than the maximum (the worker kept dying while handling it) is dead-lettered without
- * running the handler again.
+ * running the handler again. A consumer with `prepare` (long work: downloads, child
+ * processes) has it run first, outside any transaction, unless the inbox already has
+ * the event; a failure there is retried like a failing handler.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -126,6 +128,12 @@ export class ConsumerRuntime {
         const spanContext = span.spanContext();
         const log = base.child({ trace_id: spanContext.traceId });
         const traceparent = formatTraceparent(spanContext);
+        let prepared: unknown;
+        if (consumer.prepare) {
+          if (await inInbox(this.deps.db, consumer.name, event.id)) return 'duplicate' as const;
+          const upcast = await this.#registry.upcast(event, this.deps.db);
+          prepared = await consumer.prepare(upcast, { db: this.deps.db, logger: log, attempt, maxAttempts });
+        }
         return this.deps.db.transaction().execute(async (tx) => {
           const fresh = await tx
             .insertInto('consumer_inbox')
@@ -138,6 +146,7 @@ export class ConsumerRuntime {
           await consumer.handle(current, tx, {
             logger: log,
             attempt,
+            prepared,
             emit: async (events: readonly NewEvent[]) => {
               const built = events.map((e) =>
                 buildEvent(e, { correlationId: event.correlationid ?? event.id, traceparent, actor: `system:${consumer.name}` }),

@@ -17,6 +17,17 @@ export interface HandlerContext {
   attempt: number;
   /** Appends follow-up events to the outbox in this transaction, with this event's correlation id and trace. */
   emit(events: readonly NewEvent[]): Promise<CloudEvent[]>;
+  /** What the consumer's `prepare` answered (undefined without one). */
+  prepared?: unknown;
+}
+
+/** What `prepare` gets: the database itself (no transaction is open), to write progress in short transactions of its own. */
+export interface PrepareContext {
+  db: Kysely<Database>;
+  logger: Logger;
+  attempt: number;
+  /** The consumer's attempts before dead-lettering. */
+  maxAttempts: number;
 }
 
 export interface Consumer {
@@ -30,5 +41,12 @@ export interface Consumer {
   concurrency?: number;
   /** How long a delivery may run without a heartbeat before it is redelivered (default 30 s). */
   leaseMs?: number;
+  /**
+   * Long work (downloads, child processes) done before the transaction opens, so that no
+   * transaction stays open while it runs; its result is `context.prepared` in `handle`.
+   * It runs again on a redelivery, so it must be safe to repeat. A delivery already in
+   * the inbox skips it.
+   */
+  prepare?(event: CloudEvent, context: PrepareContext): Promise<unknown>;
   handle(event: CloudEvent, tx: Kysely<Database>, context: HandlerContext): Promise<void>;
 }

@@ -68,13 +68,16 @@ export interface VideosTable extends Audited {
   id: Generated<string>;
   owner_id: string | null;
   title: string;
-  duration: Decimal;
+  /** NULL until the analyser has read it (a video made by POST /v1/analyze; migration 0010). */
+  duration: Decimal | null;
   source_url: string | null;
   status: Generated<'processing' | 'ready' | 'archived'>;
   metadata: Json<Record<string, unknown>> | null;
   analysis_status: 'queued' | 'processing' | 'completed' | 'failed' | null;
   failure_reason: string | null;
   media_path: string | null;
+  /** 0–100 as the analysis stages finish (migration 0010). */
+  analysis_progress: Generated<number | null>;
 }
 
 export interface PlacementPosition {
@@ -117,6 +120,8 @@ export interface TranscriptsTable {
   content: string;
   segments: Json<unknown[]>;
   s3_path: string | null;
+  /** The WebVTT rendering in object storage (migration 0010). */
+  vtt_path: Generated<string | null>;
   created_at: Generated<Date>;
 }
 

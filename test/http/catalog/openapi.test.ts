@@ -37,7 +37,8 @@ describe(`OpenAPI on ${engine}`, () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.Problem).toBeDefined();
     const catalog = h.app.routeTable.filter((r) => /^\/v1\/(advertisers|campaigns|products|videos|placements)/.test(r.url) && !/\/(validations|placement-file)$/.test(r.url));
-    expect(catalog).toHaveLength(27); // 26 of the catalog, and the campaign stats of ingestion
+    // 26 of the catalog, the campaign stats of ingestion, and the analysis feature's GET /v1/videos/{id}/transcript.
+    expect(catalog).toHaveLength(28);
     for (const route of catalog) {
       const op = doc.paths[route.url.replace(':id', '{id}')]?.[route.method.toLowerCase()];
       expect(op, `${route.method} ${route.url}`).toBeDefined();
@@ -89,7 +90,7 @@ describe(`OpenAPI on ${engine}`, () => {
       expect(doc.paths['/v1/admin/dead-letters']?.get?.security).toEqual([{ bearerAuth: [] }]);
 
       const order = doc.tags.map((t) => t.name);
-      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'validation', 'placement-files', 'admin', 'ingestion', 'auth', 'operations']);
+      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'validation', 'placement-files', 'analysis', 'admin', 'ingestion', 'auth', 'operations']);
       expect([...tags].filter((tag) => !order.includes(tag))).toEqual([]);
     } finally {
       await app.close();

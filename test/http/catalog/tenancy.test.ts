@@ -67,6 +67,9 @@ const EXPECTED: Record<string, Expect> = {
   'GET /v1/videos/:id/placement-file': by({ admin: 404, advertiser: 404, creator: 404 }),
   'OPTIONS /v1/videos/:id/placement-file': by({ admin: 204, advertiser: 204, creator: 204 }),
   'GET /v1/schemas/placement-file.json': by({ admin: 200, advertiser: 200, creator: 200 }),
+  // Analysis: no seeded video was analysed, so no transcript exists for anyone.
+  'POST /v1/analyze': by({ admin: 202, creator: 202 }),
+  'GET /v1/videos/:id/transcript': by({ admin: 404, advertiser: 404, creator: 404 }),
   'GET /v1/me': by({ admin: 200, advertiser: 200, creator: 200 }),
   // Operations on the event side and the schema: admins only (ids here name no dead letter).
   'GET /v1/admin/dead-letters': by({ admin: 200 }),
@@ -123,6 +126,7 @@ function bodyFor(method: string, url: string, t: Tenant): unknown {
     '/v1/products': { advertiser_id: t.advertiserId, name: 'P' },
     '/v1/videos': { title: 'V', duration: 10 },
     '/v1/placements': { video_id: t.videoId, product_id: t.productId, start_time: 1, end_time: 2 },
+    '/v1/analyze': { url: 'https://videos.example.com/trailer.mp4' },
   }[url] ?? {};
 }
 

@@ -232,7 +232,7 @@ export interface PlacementWithOwners {
 export async function findPlacementWithOwners(
   db: Executor,
   id: string,
-): Promise<(PlacementWithOwners & { videoDuration: number }) | undefined> {
+): Promise<(PlacementWithOwners & { videoDuration: number | undefined }) | undefined> {
   const row = (await db.executeQuery(compiledWithOwners(db, id))).rows[0];
   if (!row) return undefined;
   const { video_owner_id, video_duration, product_advertiser_id, ...placement } = row;
@@ -240,6 +240,6 @@ export async function findPlacementWithOwners(
     placement: toPlacement(placement),
     videoOwnerId: video_owner_id,
     productAdvertiserId: product_advertiser_id,
-    videoDuration: Number(video_duration),
+    videoDuration: video_duration === null ? undefined : Number(video_duration),
   };
 }

@@ -157,7 +157,7 @@ export async function createPlacement({ db, context }: CatalogCommand, input: Ne
       throw invalid('REFERENCE.NOT_FOUND', 'the video does not exist', [{ path: '/video_id', message: 'does not exist' }]);
     }
     await assertUsableProduct(tx, actor, input.product_id);
-    assertValidPlacement({ startTime, endTime, position: input.position }, Number(video.duration));
+    assertValidPlacement({ startTime, endTime, position: input.position }, video.duration === null ? undefined : Number(video.duration));
     const placement = await insertPlacement(tx, {
       videoId: input.video_id,
       productId: input.product_id,

@@ -11,6 +11,7 @@ import * as m0005 from './0005-idempotency-claims.js';
 import * as m0006 from './0006-inbox-retention.js';
 import * as m0007 from './0007-placement-files.js';
 import * as m0009 from './0009-ingestion.js';
+import * as m0010 from './0010-video-analysis.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-catalog': m0001,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006-inbox-retention': m0006,
   '0007-placement-files': m0007,
   '0009-ingestion': m0009,
+  '0010-video-analysis': m0010,
 };
