@@ -122,6 +122,7 @@ try {
   console.table([
     { measure: 'api zip (KiB)', value: Math.round(api.zipBytes / 1024) },
     { measure: 'api cold start, median (ms)', value: Math.round(median(coldTotals)) },
+    { measure: 'api cold start, min (ms)', value: Math.round(Math.min(...coldTotals)) },
     { measure: 'api cold start, max (ms)', value: Math.round(Math.max(...coldTotals)) },
     { measure: 'api cold start goal (ms)', value: 500 },
     { measure: 'api warm invocations/s (GET one advertiser)', value: Math.round(warm.repeat!.perSecond) },

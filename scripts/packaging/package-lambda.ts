@@ -71,6 +71,26 @@ export class PGlite { constructor() { refuse(); } static async create() { refuse
   },
 };
 
+/**
+ * Lambda takes its events from SQS (fed by EventBridge) and publishes through EventBridge
+ * (`EVENT_BUS=sqs`), or uses the database (`postgres`): the NATS and RabbitMQ adapters
+ * and their clients stay out, which shortens the module load of every cold start.
+ */
+const noBrokerClients: Plugin = {
+  name: 'no-broker-clients',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(nats|rabbitmq)\/(nats|rabbitmq)-bus\.js$/ }, (args) => {
+      if (!/create-bus\.ts$/.test(args.importer)) return undefined;
+      const engine = /^\.\/(\w+)\//.exec(args.path)![1]!;
+      return { path: engine, namespace: 'nedlia-no-bus' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'nedlia-no-bus' }, (args) => {
+      const refuse = `throw new Error('EVENT_BUS=${args.path} is not in the Lambda bundle: use sqs (EventBridge) or postgres')`;
+      return { loader: 'js', contents: `const refuse = () => { ${refuse}; };\nexport const NatsBus = { connect: refuse };\nexport const RabbitMqBus = { connect: refuse };` };
+    });
+  },
+};
+
 /** The Swagger UI serves its files from beside its code: in the bundle they sit in `static/` beside index.mjs. */
 const SWAGGER_ROUTES = /@fastify[/\\]swagger-ui[/\\]lib[/\\]routes\.js$/;
 const swaggerStatic: Plugin = {
@@ -113,8 +133,8 @@ async function checkInputs(name: string, metafile: Metafile): Promise<string[]> 
   }
   const dev = [...dirs].filter((dir) => lock.packages[dir]?.dev === true);
   if (dev.length > 0) throw new Error(`bundle ${name} contains development dependencies: ${dev.join(', ')}`);
-  const pglite = [...dirs].filter((dir) => dir.endsWith('@electric-sql/pglite'));
-  if (pglite.length > 0) throw new Error(`bundle ${name} contains PGlite (${pglite.join(', ')})`);
+  const left = [...dirs].filter((dir) => /node_modules\/(@electric-sql\/pglite|nats|amqplib)$/.test(dir));
+  if (left.length > 0) throw new Error(`bundle ${name} contains what Lambda leaves out: ${left.join(', ')}`);
   return [...new Set([...dirs].map((dir) => dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length)))].sort();
 }
 
@@ -160,7 +180,7 @@ export async function buildLambdaBundles(options: BuildOptions = {}): Promise<La
       // supports-color, a development dependency here): absent in the bundle, as in production.
       external: ['pg-native', 'supports-color'],
       banner: { js: BANNER },
-      plugins: [noPglite, swaggerStatic],
+      plugins: [noPglite, noBrokerClients, swaggerStatic],
     });
     const packages = await checkInputs(entry.name, result.metafile);
     if (packages.includes('@fastify/swagger-ui')) {

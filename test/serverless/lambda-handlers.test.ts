@@ -91,6 +91,22 @@ describe('API handler', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it('validates bodies and queries as the long-running API does (schemas compiled on first use)', async () => {
+    const handler = api();
+    const res = await handler(
+      httpApiV2Event({ method: 'POST', path: '/v1/advertisers', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 12345, extra: true }) }),
+      lambdaContext(),
+    );
+    expect(res.statusCode).toBe(422);
+    const paths = (JSON.parse(res.body).errors as { path: string }[]).map((e) => e.path).sort();
+    expect(paths).toEqual(expect.arrayContaining(['/name', '/contact_email']));
+    const query = await handler(httpApiV2Event({ method: 'GET', path: '/v1/advertisers', query: { limit: '5000' }, headers: auth() }), lambdaContext());
+    expect(query.statusCode).toBe(422);
+    expect(JSON.parse(query.body).errors).toEqual([expect.objectContaining({ path: '/query/limit' })]);
+    const fine = await handler(httpApiV2Event({ method: 'GET', path: '/v1/advertisers', query: { limit: '2' }, headers: auth() }), lambdaContext());
+    expect(fine.statusCode).toBe(200);
+  });
+
   it('answers 401 without a token and 404 for an unknown path, as problems', async () => {
     const handler = api();
     const anonymous = await handler(httpApiV2Event({ method: 'GET', path: '/v1/me' }), lambdaContext());

@@ -39,7 +39,9 @@ export function createApiHandler(resources: () => Promise<LambdaResources> = con
   let proxying: Promise<{ proxy: PromiseHandler<ApiGatewayEvent>; logger: LambdaResources['logger'] }> | undefined;
   const open = () =>
     (proxying ??= (async () => {
+      const started = performance.now();
       const r = await resources();
+      const opened = performance.now();
       const app = await buildApp({
         config: r.config,
         database: r.database,
@@ -47,10 +49,15 @@ export function createApiHandler(resources: () => Promise<LambdaResources> = con
         verifyToken: r.verifyToken,
         devIssuer: r.devIssuer,
         events: { bus: r.bus, checks: { bus: () => r.bus.ping() } },
+        compileSchemasOnFirstUse: true,
       });
       const proxy = awsLambdaFastify(app, { binaryMimeTypes: BINARY_MIME_TYPES, callbackWaitsForEmptyEventLoop: false }) as PromiseHandler<ApiGatewayEvent>;
       // Plugins and routes load during the cold start, not in the first request.
       await app.ready();
+      r.logger.info(
+        { resources_ms: Math.round(opened - started), app_ms: Math.round(performance.now() - opened), engine: r.database.engine, bus: r.bus.name },
+        'API function initialized',
+      );
       return { proxy, logger: r.logger };
     })().catch((error: unknown) => {
       proxying = undefined;
