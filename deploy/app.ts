@@ -46,4 +46,4 @@ const stack = new NedliaStack(app, context('stackName') ?? 'Nedlia', {
 });
 const assembly = app.synth();
 const template = path.relative(root, path.join(assembly.directory, `${stack.stackName}.template.json`));
-console.log(`synthesized ${stack.stackName}: ${template} (${allConsumers.length} consumer(s): ${allConsumers.map((c) => c.name).join(', ')})`);
+process.stdout.write(`synthesized ${stack.stackName}: ${template} (${allConsumers.length} consumer(s): ${allConsumers.map((c) => c.name).join(', ')})\n`);
