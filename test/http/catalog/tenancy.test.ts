@@ -68,6 +68,8 @@ const EXPECTED: Record<string, Expect> = {
   'POST /v1/admin/dead-letters/:id/discard': by({ admin: 404 }),
   'GET /v1/admin/events': by({ admin: 200 }),
   'GET /v1/admin/migrations': by({ admin: 200 }),
+  // A backup of the embedded database; a PostgreSQL server is backed up by the server.
+  'POST /v1/admin/backups': by({ admin: [201, 409] }),
 };
 
 /** Query strings a route needs to reach its handler. */
