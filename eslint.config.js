@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', 'docs/generated/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', 'docs/generated/', 'deploy/cdk.out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

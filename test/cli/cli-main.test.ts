@@ -11,6 +11,8 @@ import { migrateUsage } from '../../src/entry/cli/migrate-command.js';
 import { tokenUsage } from '../../src/entry/cli/token-command.js';
 import { deadLettersUsage } from '../../src/entry/cli/dead-letters-command.js';
 import { seedDemoUsage } from '../../src/entry/cli/seed-demo-command.js';
+import { backupUsage } from '../../src/entry/cli/backup-command.js';
+import { restoreUsage } from '../../src/entry/cli/restore-command.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -42,6 +44,8 @@ describe('cli', () => {
       token: tokenUsage,
       'dead-letters': deadLettersUsage,
       'seed-demo': seedDemoUsage,
+      backup: backupUsage,
+      restore: restoreUsage,
     });
   });
 

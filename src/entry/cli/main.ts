@@ -28,6 +28,14 @@ export const commands: Record<string, { usage: string; run: Command }> = {
     usage: 'seed-demo',
     run: async (args, out) => (await import('./seed-demo-command.js')).seedDemoCommand(loadConfig(), args, out),
   },
+  backup: {
+    usage: 'backup [--out FILE]   copy the embedded database (DATA_DIR), also while the service runs',
+    run: async (args, out) => (await import('./backup-command.js')).backupCommand(loadConfig(), args, out),
+  },
+  restore: {
+    usage: 'restore FILE   restore a backup into an empty DATA_DIR (the service stopped)',
+    run: async (args, out) => (await import('./restore-command.js')).restoreCommand(loadConfig(), args, out),
+  },
 };
 
 function usage(): string {

@@ -24,6 +24,12 @@ export interface DatabaseHandle {
   listen(channel: string, onPayload: (payload: string) => void, onLost: (error: Error) => void): Promise<Listener>;
   /** Embedded in a `DATA_DIR`: this process's lock on it, released by `close`. */
   dataDirLock?: DataDirLock;
+  /**
+   * Embedded only: a consistent copy of the whole data directory (gzipped tar), taken
+   * while no query or transaction runs (platform/backup/data-dir-backup.ts); `within` runs
+   * first in the same hold, on the state the copy has.
+   */
+  dumpDataDir?(within?: (db: Kysely<Database>) => Promise<void>): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -80,6 +86,13 @@ export function fromPglite(pglite: PGlite): DatabaseHandle {
         },
       };
     },
+    // The one session, held for the dump: what it copies is the state between two transactions.
+    dumpDataDir: (within) =>
+      db.connection().execute(async (connection) => {
+        await within?.(connection);
+        await sql`CHECKPOINT`.execute(connection);
+        return pglite.dumpDataDir('gzip');
+      }),
     async close() {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

@@ -21,6 +21,7 @@ import { limits } from './limits.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { jsonBodies } from './json-bodies.js';
 import { buildValidator } from './validation.js';
+import { lazySerializers, lazyValidators } from './lazy-compilers.js';
 import { openRateLimitRedis } from './redis-counter-connection.js';
 import { devIssuerRoutes } from './routes/dev-issuer-routes.js';
 import { meRoutes } from './routes/me-routes.js';
@@ -44,6 +45,8 @@ export interface AppDependencies {
   events?: { bus?: EventBus; metrics?: Metrics; checks?: Record<string, () => Promise<void>> };
   /** The features' routes, registered in this order (src/entry/routes.ts). */
   features: readonly FeatureRoutes[];
+  /** Compile each route's schemas on its first request, not at start (Lambda: lazy-compilers.ts). */
+  compileSchemasOnFirstUse?: boolean;
 }
 
 /** The application with its type provider: routes infer their types from TypeBox schemas. */
@@ -90,7 +93,11 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       (reply as FastifyReply).code(400).type(PROBLEM_CONTENT_TYPE).send(problem(400, 'the URL is malformed', request.url, { code: 'REQUEST.MALFORMED_URL' }));
     },
     // Bodies are validated as sent, path and query values coerced (validation.ts).
-    schemaController: { compilersFactory: { buildValidator } },
+    schemaController: {
+      compilersFactory: deps.compileSchemasOnFirstUse
+        ? { buildValidator: lazyValidators(buildValidator), buildSerializer: lazySerializers() as never }
+        : { buildValidator },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ProblemSchema);

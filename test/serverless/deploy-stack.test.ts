@@ -1,0 +1,169 @@
+/**
+ * The CDK stack (deploy/), synthesized offline with the service's consumers, and its
+ * properties asserted on the CloudFormation template (aws-cdk-lib/assertions).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { App, RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allConsumers } from '../../src/entry/consumers.js';
+import { CONSUMER_VISIBILITY_FACTOR, NedliaStack, TIMEOUTS } from '../../deploy/nedlia-stack.js';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+let dir: string;
+let template: Template;
+let resources: Resources;
+const ORIGINS = ['https://app.example.com', 'https://portal.example.com'];
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ref = (id: string) => ({ Ref: id });
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-cdk-'));
+  await writeFile(path.join(dir, 'index.mjs'), 'export const handler = async () => ({});\n');
+  const app = new App({ outdir: path.join(dir, 'cdk.out') });
+  const stack = new NedliaStack(app, 'NedliaTest', {
+    consumers: allConsumers.map((c) => ({ name: c.name, types: c.types, ...(c.maxAttempts ? { maxAttempts: c.maxAttempts } : {}) })),
+    code: () => lambda.Code.fromAsset(dir, { exclude: ['cdk.out'] }),
+    corsOrigins: ORIGINS,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Resources;
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the synthesized stack', () => {
+  it('routes an HTTP API (payload 2.0) to the API function, with the configured CORS origins', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ORIGINS }),
+    });
+    const [apiId] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))!;
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(apiId) });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: TIMEOUTS.api,
+      Environment: { Variables: Match.objectLike({ CORS_ORIGINS: ORIGINS.join(','), NODE_ENV: 'production', EVENT_BUS: 'sqs' }) },
+    });
+  });
+
+  it('has one EventBridge bus, and per consumer a rule on its types → a queue → its function, reporting batch item failures', () => {
+    const buses = ofType('AWS::Events::EventBus');
+    expect(buses).toHaveLength(1);
+    const [busId] = buses[0]!;
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(allConsumers.length * 2);
+    for (const consumer of allConsumers) {
+      const [queueId, queue] = queues.find(([, q]) => q.Properties.QueueName === `nedlia-${consumer.name}`)!;
+      const rules = ofType('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(queueId));
+      expect(rules).toHaveLength(1);
+      expect(rules[0]![1].Properties).toMatchObject({
+        EventBusName: ref(busId),
+        EventPattern: { source: ['nedlia'], 'detail-type': [...consumer.types] },
+        Targets: [expect.objectContaining({ Arn: arnOf(queueId) })],
+      });
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(arnOf(queueId)));
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]![1].Properties).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+      const functionId = (mappings[0]![1].Properties.FunctionName as { Ref: string }).Ref;
+      const fn = resources[functionId]!.Properties;
+
+      // Visibility timeout ≥ 6× the function's timeout.
+      expect(queue.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(CONSUMER_VISIBILITY_FACTOR * (fn.Timeout as number));
+      // A dead-letter queue that keeps messages longer than the source queue.
+      const redrive = queue.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number };
+      const dlq = resources[redrive.deadLetterTargetArn['Fn::GetAtt'][0]]!;
+      expect(dlq.Type).toBe('AWS::SQS::Queue');
+      expect(dlq.Properties.MessageRetentionPeriod as number).toBeGreaterThan(queue.Properties.MessageRetentionPeriod as number);
+      // The runtime dead-letters (in the database) before SQS gives up on a message.
+      expect(redrive.maxReceiveCount).toBeGreaterThan(consumer.maxAttempts ?? 5);
+    }
+  });
+
+  it('runs the relay every minute and maintenance every hour', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    const targetOf = (expression: string) => {
+      const rule = schedules.find(([, r]) => r.Properties.ScheduleExpression === expression)!;
+      const arn = (rule[1].Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0];
+      return arn;
+    };
+    expect(targetOf('rate(1 minute)')).toMatch(/^RelayFunction/);
+    expect(targetOf('rate(1 hour)')).toMatch(/^MaintenanceFunction/);
+    const relay = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('RelayFunction'))![1];
+    expect(relay.Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('serves placement files publicly through CloudFront only; every bucket is private, encrypted and TLS-only', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ArchivesBucket', 'MediaBucket', 'PlacementFilesBucket']);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(bucket.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(ref(id)))!;
+      expect(JSON.stringify(policy[1].Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+    const [placementId] = buckets.find(([id]) => id.startsWith('PlacementFilesBucket'))!;
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Origins: [Match.objectLike({ DomainName: { 'Fn::GetAtt': [placementId, 'RegionalDomainName'] }, OriginAccessControlId: Match.anyValue() })],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(ref(placementId)))![1];
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('cloudfront.amazonaws.com');
+  });
+
+  it('runs Aurora PostgreSQL Serverless v2 in isolated subnets behind RDS Proxy, its secret in Secrets Manager', () => {
+    const [, cluster] = ofType('AWS::RDS::DBCluster')[0]!;
+    expect(cluster.Properties).toMatchObject({
+      Engine: 'aurora-postgresql',
+      StorageEncrypted: true,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 },
+      BackupRetentionPeriod: 14,
+      DeletionProtection: true,
+    });
+    for (const [, instance] of ofType('AWS::RDS::DBInstance')) expect(instance.Properties.DBInstanceClass).toBe('db.serverless');
+    const subnetGroup = ofType('AWS::RDS::DBSubnetGroup')[0]![1];
+    for (const subnet of subnetGroup.Properties.SubnetIds as { Ref: string }[]) {
+      const tags = resources[subnet.Ref]!.Properties.Tags as { Key: string; Value: string }[];
+      expect(tags).toContainEqual({ Key: 'aws-cdk:subnet-type', Value: 'Isolated' });
+    }
+    const [secretId] = ofType('AWS::SecretsManager::Secret')[0]!;
+    template.hasResourceProperties('AWS::RDS::DBProxy', { EngineFamily: 'POSTGRESQL', RequireTLS: true, Auth: [Match.objectLike({ SecretArn: Match.anyValue() })] });
+    // Functions reach the database through the proxy, the credentials resolved from the secret at deployment.
+    const api = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
+    const url = JSON.stringify((api.Properties.Environment as { Variables: Record<string, unknown> }).Variables.DATABASE_URL);
+    expect(url).toContain('{{resolve:secretsmanager:');
+    expect(url).toMatch(/"DatabaseProxy[0-9A-F]{8}","Endpoint"/);
+    expect(ofType('AWS::SecretsManager::SecretTargetAttachment')[0]![1].Properties.SecretId).toEqual(ref(secretId));
+  });
+
+  it('has a Cognito user pool and app client whose tokens the API is configured to accept', () => {
+    const [poolId] = ofType('AWS::Cognito::UserPool')[0]!;
+    const [clientId] = ofType('AWS::Cognito::UserPoolClient')[0]!;
+    const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName).sort();
+    expect(groups).toEqual(['admin', 'advertiser', 'creator']);
+    template.hasResourceProperties('AWS::Cognito::UserPool', { Schema: Match.arrayWith([Match.objectLike({ Name: 'advertiser_id', AttributeDataType: 'String' })]) });
+    const api = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
+    const env = (api.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.AUTH_AUDIENCE).toEqual(ref(clientId));
+    expect(JSON.stringify(env.AUTH_ISSUER)).toContain(poolId);
+    expect(JSON.stringify(env.AUTH_JWKS_URL)).toContain('/.well-known/jwks.json');
+  });
+
+  it('runs every function on a supported Node.js runtime inside the VPC', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.VpcConfig).toBeDefined();
+    }
+  });
+});
