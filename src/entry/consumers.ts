@@ -1,9 +1,10 @@
 /** Every consumer the service runs; `CONSUMERS=a,b` picks some by name. */
 import type { Consumer } from '../platform/consumers/consumer.js';
 import { catalogConsumers } from '../features/catalog/index.js';
+import { notificationConsumers } from '../features/notifications/index.js';
 import './event-types.js';
 
-export const allConsumers: readonly Consumer[] = [...catalogConsumers];
+export const allConsumers: readonly Consumer[] = [...catalogConsumers, ...notificationConsumers];
 
 /** What RabbitMQ and SQS declare before publishing (every consumer of the deployment, whatever this process runs). */
 export const consumerTopology = allConsumers.map((c) => ({ consumer: c.name, types: c.types }));

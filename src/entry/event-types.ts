@@ -6,8 +6,10 @@
  */
 import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js';
 import { catalogEvents } from '../features/catalog/index.js';
+import { notificationEvents } from '../features/notifications/index.js';
+import { syncEvents } from '../features/sync/index.js';
 
-export const eventTypes: readonly EventTypeSet[] = [catalogEvents];
+export const eventTypes: readonly EventTypeSet[] = [catalogEvents, notificationEvents, syncEvents];
 
 for (const set of eventTypes) eventRegistry.install(set);
 

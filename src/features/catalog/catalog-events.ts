@@ -39,7 +39,6 @@ export const EventTypes = {
   placementUpdated: 'com.nedlia.placement.updated',
   placementDeleted: 'com.nedlia.placement.deleted',
   placementFileGenerated: 'com.nedlia.placement_file.generated',
-  pluginSyncRequested: 'com.nedlia.plugin.sync_requested',
   playbackEventsAccepted: 'com.nedlia.playback.events_accepted',
 } as const;
 
@@ -132,10 +131,6 @@ define({
   type: EventTypes.placementFileGenerated, version: 1, producer: 'placement-file-generator',
   description: 'A new placement file was written for a video',
   schema: Type.Object({ video_id: Uuid, file_url: Type.String(), etag: Type.String(), placements_count: Type.Integer({ minimum: 0 }) }),
-});
-define({
-  type: EventTypes.pluginSyncRequested, version: 1, producer: 'api', description: 'The editor plugin asked for a sync',
-  schema: Type.Object({ requested_by: Type.String(), cursor: Type.Optional(Type.String()) }),
 });
 define({
   type: EventTypes.playbackEventsAccepted, version: 1, producer: 'api', description: 'A batch of SDK playback events was accepted for matching',

@@ -35,3 +35,8 @@ export { createCampaign, type NewCampaignInput } from './campaigns/campaign-use-
 export { createPlacement, type NewPlacementInput } from './placements/placement-use-cases.js';
 export { createProduct, type NewProductInput } from './products/product-use-cases.js';
 export { createVideo, type NewVideoInput } from './videos/video-use-cases.js';
+export {
+  Conventions, IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, Nullable, PageQuery, Timestamp, Uuid,
+  commandOf, expectedVersion, problems, rejectNulCharacters, setEtag,
+} from './shared/catalog-http.js';
+export { ANY_VERSION, transact, type ExpectedVersion } from './shared/transact.js';

@@ -60,6 +60,10 @@ export interface Config {
   inboxRetentionDays: number;
   /** Port on which a worker serves /health and /metrics; none when undefined. */
   metricsPort: number | undefined;
+  /** Bound on one webhook attempt, the answer's body included (ms). */
+  webhookTimeoutMs: number;
+  /** Webhook attempts a process has in flight at once. */
+  webhookConcurrency: number;
   /** Broker connections, read only by the adapter `EVENT_BUS` selects. */
   brokers: {
     /**
@@ -255,6 +259,8 @@ export function loadConfig(env: Env = process.env): Config {
     consumers: list(env, 'CONSUMERS'),
     inboxRetentionDays: integer(env, 'INBOX_RETENTION_DAYS', 14, 1, 3650),
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+    webhookConcurrency: integer(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1000),
     brokers: {
       namespace: busNamespace(env),
       natsUrl: natsServers(env),

@@ -89,7 +89,7 @@ describe(`OpenAPI on ${engine}`, () => {
       expect(doc.paths['/v1/admin/dead-letters']?.get?.security).toEqual([{ bearerAuth: [] }]);
 
       const order = doc.tags.map((t) => t.name);
-      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'admin', 'auth', 'operations']);
+      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'notifications', 'webhooks', 'sync', 'admin', 'auth', 'operations']);
       expect([...tags].filter((tag) => !order.includes(tag))).toEqual([]);
     } finally {
       await app.close();

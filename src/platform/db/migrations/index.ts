@@ -9,6 +9,7 @@ import * as m0003 from './0003-event-backbone.js';
 import * as m0004 from './0004-row-change-notifications.js';
 import * as m0005 from './0005-idempotency-claims.js';
 import * as m0006 from './0006-inbox-retention.js';
+import * as m0008 from './0008-notifications-webhooks-sync.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-catalog': m0001,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004-row-change-notifications': m0004,
   '0005-idempotency-claims': m0005,
   '0006-inbox-retention': m0006,
+  '0008-notifications-webhooks-sync': m0008,
 };
