@@ -68,6 +68,12 @@ interface Result {
 }
 
 const RESPONSE_BYTES = 64 * 1024;
+/**
+ * Due deliveries a claim looks at (the oldest first). Bounds the claim's cost whatever
+ * the backlog; an endpoint whose own deliveries fill the window holds the others back
+ * only until its attempts end (each within the timeout) and move its next ones on.
+ */
+const SCAN = 256;
 
 export class WebhookDispatcher {
   readonly #poller: IdlePoller;
@@ -161,13 +167,16 @@ export class WebhookDispatcher {
         SELECT webhook_id, count(*)::int AS n FROM webhook_deliveries
         WHERE status = 'pending' AND lease_until > NOW()
         GROUP BY webhook_id
+      ), due AS (
+        SELECT id, webhook_id, next_attempt_at FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= NOW() AND (lease_until IS NULL OR lease_until <= NOW())
+        ORDER BY next_attempt_at LIMIT ${SCAN}
       ), candidates AS (
         SELECT d.id, d.next_attempt_at,
                row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) + COALESCE(i.n, 0) AS slot
-        FROM webhook_deliveries d
+        FROM due d
         JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active' AND w.deleted_at IS NULL
         LEFT JOIN inflight i ON i.webhook_id = d.webhook_id
-        WHERE d.status = 'pending' AND d.next_attempt_at <= NOW() AND (d.lease_until IS NULL OR d.lease_until <= NOW())
       ), chosen AS (
         SELECT id FROM candidates WHERE slot <= ${this.#perWebhook} ORDER BY next_attempt_at LIMIT ${limit}
       )
