@@ -13,7 +13,7 @@
  */
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +43,7 @@ const logger = pino({ level: 'silent' });
 /** A receiver that answers 200 at once, except on /hang (never); records when each message arrived. */
 async function receiver() {
   const arrived = new Map<string, number>();
-  const open = new Set<import('node:http').ServerResponse>();
+  const open = new Set<ServerResponse>();
   const srv = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
