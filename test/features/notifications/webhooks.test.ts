@@ -7,6 +7,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { randomUUID } from 'node:crypto';
+import { appendEvents } from '../../../src/platform/events/event-log.js';
+import { EventTypes } from '../../../src/features/catalog/index.js';
+import { seedCatalog } from '../../http/catalog/support.js';
 import { engine } from '../../support/engine.js';
 import { eventually } from '../../events/support.js';
 import { newCampaign, newWebhook, openNotifyHarness, openReceiver, type NotifyHarness } from './support.js';
@@ -69,12 +73,41 @@ describe(`notifications and webhooks (${engine})`, () => {
     expect(delivery!.attempt_log).toMatchObject([{ outcome: 'succeeded', status_code: 200 }]);
   });
 
+  it('notifies the advertiser of a placed product, of a campaign status change and of a validated video', async () => {
+    const { productId, videoId, placementId, campaignId } = await seedCatalog(h, { advertiser: 'otherAdvertiser', creator: 'otherCreator' });
+    const paused = await h.call('otherAdvertiser', { method: 'PATCH', url: `/v1/campaigns/${campaignId}`, headers: { 'if-match': '"1"' }, body: { status: 'paused' } });
+    expect(paused.statusCode).toBe(200);
+    const renamed = await h.call('otherAdvertiser', { method: 'PATCH', url: `/v1/campaigns/${campaignId}`, headers: { 'if-match': '"2"' }, body: { name: 'Renamed' } });
+    expect(renamed.statusCode).toBe(200);
+    // The validator is another feature: its event, as it emits it.
+    await h.database.db.transaction().execute((tx) =>
+      appendEvents(tx, { actor: { userId: 'system:validator', roles: ['admin'] }, correlationId: randomUUID() }, [
+        { type: EventTypes.videoValidationCompleted, subject: videoId, data: { video_id: videoId, validation_run_id: randomUUID(), is_valid: false, issues_count: 2 } },
+      ]),
+    );
+    const types = await eventually(async () => {
+      const items = (await h.call('otherAdvertiser', { method: 'GET', url: '/v1/notifications?limit=200' })).json().items as { type: string; subject: string; message: string }[];
+      const got = items.filter((n) => [placementId, campaignId, videoId].includes(n.subject));
+      return got.length >= 4 && got;
+    }, 15_000, 'four notifications');
+    expect(types.map((n) => `${n.type} ${n.subject}`).sort()).toEqual([
+      `campaign.created ${campaignId}`, `campaign.status_changed ${campaignId}`, `placement.created ${placementId}`, `video.validation_completed ${videoId}`,
+    ].sort());
+    expect(types.find((n) => n.type === 'video.validation_completed')?.message).toContain('2 validation issues');
+    // The product's advertiser was told; the other advertiser was not.
+    const mine = (await h.call('advertiser', { method: 'GET', url: '/v1/notifications?limit=200' })).json().items as { subject: string }[];
+    expect(mine.map((n) => n.subject)).not.toContain(productId);
+    expect(mine.map((n) => n.subject)).not.toContain(videoId);
+  });
+
   it('pages notifications newest first without gaps or repeats', async () => {
+    const theirs = () => h.database.db.selectFrom('notifications').select('id').where('advertiser_id', '=', h.ids.otherAdvertiser).execute();
+    const before = (await theirs()).length;
     for (const name of ['P1', 'P2', 'P3']) await newCampaign(h, 'otherAdvertiser', name);
     const all = await eventually(async () => {
-      const rows = await h.database.db.selectFrom('notifications').select('id').where('advertiser_id', '=', h.ids.otherAdvertiser).execute();
-      return rows.length >= 3 && rows;
-    }, 15_000, 'three notifications');
+      const rows = await theirs();
+      return rows.length >= before + 3 && rows;
+    }, 15_000, 'three more notifications');
     const seen: string[] = [];
     const times: string[] = [];
     let cursor: string | null = null;
