@@ -229,6 +229,23 @@ export class WebhookDispatcher {
     const attempt = delivery.attempts + 1;
     const step = nextStep(attempt - delivery.attempts_before_replay, result.outcome, result.retryAfter, this.#delays);
     const log = this.options.logger.child({ delivery_id: delivery.id, webhook_id: delivery.webhook_id, attempt });
+    if (result.outcome === 'succeeded') {
+      // The common case in one statement (one round trip): the delivery (fenced on the lease), its attempt, the endpoint's health.
+      await sql`
+        WITH d AS (
+          UPDATE webhook_deliveries
+          SET attempts = ${attempt}, last_status = ${result.status}, last_error = NULL, lease_token = NULL, lease_until = NULL,
+              status = 'succeeded', next_attempt_at = NULL, completed_at = NOW(), updated_at = NOW()
+          WHERE id = ${delivery.id}::uuid AND lease_token = ${delivery.lease_token}::uuid AND status = 'pending'
+          RETURNING id, webhook_id
+        ), a AS (
+          INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code, error)
+          SELECT id, ${attempt}, ${startedAt}, ${durationMs}, 'succeeded', ${result.status}, NULL FROM d
+        )
+        UPDATE webhooks SET failure_count = 0, failing_since = NULL, last_error = NULL, last_success_at = NOW()
+        WHERE id = (SELECT webhook_id FROM d)`.execute(this.options.db);
+      return;
+    }
     await this.options.db.transaction().execute(async (tx) => {
       const updated = await tx
         .updateTable('webhook_deliveries')
@@ -255,14 +272,6 @@ export class WebhookDispatcher {
         .insertInto('webhook_delivery_attempts')
         .values({ delivery_id: delivery.id, attempt, started_at: startedAt, duration_ms: durationMs, outcome: result.outcome, status_code: result.status, error: result.error })
         .execute();
-      if (result.outcome === 'succeeded') {
-        await tx
-          .updateTable('webhooks')
-          .set({ failure_count: 0, failing_since: null, last_error: null, last_success_at: sql<Date>`NOW()` })
-          .where('id', '=', delivery.webhook_id)
-          .execute();
-        return;
-      }
       const hook = await tx
         .updateTable('webhooks')
         .set({ failure_count: sql<number>`failure_count + 1`, failing_since: sql<Date>`COALESCE(failing_since, ${startedAt})`, last_error: result.error })
@@ -287,6 +296,6 @@ export class WebhookDispatcher {
       });
       log.warn({ reason }, 'webhook disabled');
     });
-    if (result.outcome !== 'succeeded') log.info({ outcome: result.outcome, status: result.status, next: step }, 'webhook attempt failed');
+    log.info({ outcome: result.outcome, status: result.status, next: step }, 'webhook attempt failed');
   }
 }
