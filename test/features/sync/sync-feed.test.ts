@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { sql } from 'kysely';
 import { buildApp } from '../../../src/entry/app.js';
 import { loadConfig } from '../../../src/platform/config/config.js';
 import { createObjectStorage } from '../../../src/platform/storage/create-storage.js';
@@ -29,8 +30,20 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Reads the whole feed from `cursor` as `who`, `limit` a page; the changes and the last cursor. */
+/**
+ * Waits until every committed change is readable: on PostgreSQL a transaction still open
+ * anywhere in the cluster (other test files beside this one) holds the feed's horizon back.
+ */
+async function settled(): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await sql<{ ok: boolean }>`SELECT COALESCE(max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()), TRUE) AS ok FROM sync_changes`.execute(h.database.db);
+    return rows[0]?.ok === true;
+  }, 15_000, 'every committed change readable');
+}
+
+/** Reads the whole feed from `cursor` as `who`, `limit` a page, once every committed change is readable; the changes and the last cursor. */
 async function readAll(who: 'creator' | 'otherCreator' | 'admin', cursor?: string, limit = 500): Promise<{ changes: Change[]; cursor: string; pages: number }> {
+  await settled();
   const changes: Change[] = [];
   let pages = 0;
   for (;;) {
@@ -82,6 +95,7 @@ describe(`plugin sync (${engine})`, () => {
     const { cursor } = await readAll('creator');
     const video = (await h.call('creator', { method: 'POST', url: '/v1/videos', body: { title: 'After restart', duration: 9 } })).json();
     // Another app over the same database (a restarted process): the cursor still means the same place.
+    await settled();
     const again = await buildApp({ config: loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0', DATA_DIR: dataDir }), database: h.database, logger: pino({ level: 'silent' }), verifyToken: h.verifyToken });
     try {
       const res = await again.inject({ method: 'GET', url: `/v1/sync?cursor=${cursor}`, headers: { authorization: `Bearer ${h.tokens.creator}` } });
