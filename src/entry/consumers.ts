@@ -3,6 +3,7 @@ import type { Consumer } from '../platform/consumers/consumer.js';
 import { catalogConsumers } from '../features/catalog/index.js';
 import { analysisConsumers } from '../features/analysis/index.js';
 import { ingestionConsumers } from '../features/ingestion/index.js';
+import { notificationConsumers } from '../features/notifications/index.js';
 import { placementFileConsumers } from '../features/placement-files/index.js';
 import { validationConsumers } from '../features/validation/index.js';
 import './event-types.js';
@@ -11,6 +12,7 @@ export const allConsumers: readonly Consumer[] = [
   ...catalogConsumers,
   ...validationConsumers,
   ...placementFileConsumers,
+  ...notificationConsumers,
   ...analysisConsumers,
   ...ingestionConsumers,
 ];

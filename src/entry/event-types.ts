@@ -8,10 +8,20 @@ import { eventRegistry, type EventTypeSet } from '../platform/events/registry.js
 import { catalogEvents } from '../features/catalog/index.js';
 import { analysisEvents } from '../features/analysis/index.js';
 import { ingestionEvents } from '../features/ingestion/index.js';
+import { notificationEvents } from '../features/notifications/index.js';
 import { placementFileEvents } from '../features/placement-files/index.js';
+import { syncEvents } from '../features/sync/index.js';
 import { validationEvents } from '../features/validation/index.js';
 
-export const eventTypes: readonly EventTypeSet[] = [catalogEvents, validationEvents, placementFileEvents, analysisEvents, ingestionEvents];
+export const eventTypes: readonly EventTypeSet[] = [
+  catalogEvents,
+  validationEvents,
+  placementFileEvents,
+  notificationEvents,
+  syncEvents,
+  analysisEvents,
+  ingestionEvents,
+];
 
 for (const set of eventTypes) eventRegistry.install(set);
 

@@ -4,8 +4,19 @@ import { catalogHttp } from '../features/catalog/index.js';
 import { operationsHttp } from '../features/operations/index.js';
 import { analysisHttp } from '../features/analysis/index.js';
 import { ingestionHttp } from '../features/ingestion/index.js';
+import { notificationsHttp } from '../features/notifications/index.js';
 import { placementFilesHttp } from '../features/placement-files/index.js';
+import { syncHttp } from '../features/sync/index.js';
 import { validationHttp } from '../features/validation/index.js';
 import './event-types.js';
 
-export const featureRoutes: readonly FeatureRoutes[] = [catalogHttp, validationHttp, placementFilesHttp, analysisHttp, operationsHttp, ingestionHttp];
+export const featureRoutes: readonly FeatureRoutes[] = [
+  catalogHttp,
+  validationHttp,
+  placementFilesHttp,
+  notificationsHttp,
+  syncHttp,
+  analysisHttp,
+  operationsHttp,
+  ingestionHttp,
+];

@@ -56,7 +56,7 @@ describe('processes', () => {
     }
     expect(await service.exit).toBe(0);
     const lines = service.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l.msg === 'event processing started')).toMatchObject({ bus: 'postgres', relay: true, consumers: expect.arrayContaining(['placement-details-projector', 'campaign-matcher', 'video-analyser', 'video-assets-cleaner']) });
+    expect(lines.find((l) => l.msg === 'event processing started')).toMatchObject({ bus: 'postgres', relay: true, consumers: expect.arrayContaining(['placement-details-projector', 'notifier', 'campaign-matcher', 'video-analyser', 'video-assets-cleaner']) });
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['outbox relay is active', 'shutting down: draining requests', 'stopped']));
   }, 90_000);
 

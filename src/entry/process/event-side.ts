@@ -14,6 +14,8 @@ import { ConsumerRuntime } from '../../platform/consumers/consumer-runtime.js';
 import { asBackgroundWork, type DatabaseHandle } from '../../platform/db/connect.js';
 import { Metrics } from '../../platform/metrics/metrics.js';
 import { OutboxRelay } from '../../platform/outbox/outbox-relay.js';
+import type { BackgroundWorker, RunningWorker } from '../../platform/workers/background-worker.js';
+import { allWorkers } from '../workers.js';
 
 export interface EventSideOptions {
   /** Run the outbox relay here (one is active at a time whatever the number of processes). */
@@ -22,6 +24,8 @@ export interface EventSideOptions {
   consumers: readonly Consumer[];
   /** Relay leadership lease (ms); a stand-by relay takes over this long after the active one died. */
   relayLeaseMs?: number;
+  /** Background workers to run here (entry/workers.ts); none by default. */
+  workers?: readonly BackgroundWorker[];
 }
 
 export interface EventSide {
@@ -43,6 +47,8 @@ export async function startEventSide(config: Config, database: DatabaseHandle, l
   });
   await runtime.start(options.consumers);
   relay?.start();
+  const workers: RunningWorker[] = [];
+  for (const worker of options.workers ?? []) workers.push(await worker.start({ config, database, logger, metrics }));
   const pruner =
     bus instanceof PostgresBus && options.relay
       ? asBackgroundWork(() =>
@@ -57,7 +63,7 @@ export async function startEventSide(config: Config, database: DatabaseHandle, l
       : undefined;
   pruner?.unref();
   logger.info(
-    { bus: bus.name, relay: options.relay, consumers: options.consumers.map((c) => c.name) },
+    { bus: bus.name, relay: options.relay, consumers: options.consumers.map((c) => c.name), workers: (options.workers ?? []).map((w) => w.name) },
     'event processing started',
   );
   return {
@@ -66,6 +72,7 @@ export async function startEventSide(config: Config, database: DatabaseHandle, l
     checks: { bus: () => bus.ping() },
     async stop() {
       if (pruner) clearInterval(pruner);
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
       await relay?.stop();
       await runtime.stop();
       await bus.close();
@@ -78,5 +85,5 @@ export type ProcessMode = 'all' | 'api' | 'worker';
 /** What each mode runs: `all` (npm start) everything, `api` HTTP only, `worker` relay + consumers. */
 export function eventSideFor(mode: ProcessMode, config: Config): EventSideOptions {
   if (mode === 'api') return { relay: false, consumers: [] };
-  return { relay: true, consumers: selectConsumers(config.consumers, allConsumers) };
+  return { relay: true, consumers: selectConsumers(config.consumers, allConsumers), workers: allWorkers };
 }

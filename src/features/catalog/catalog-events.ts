@@ -1,8 +1,8 @@
 /**
  * The catalog's event types: the seeds' catalog of advertiser, campaign, product, video
- * and placement events, and (until its feature exists) the plugin sync event the
- * seeds name; validation, placement files, analysis and ingestion define their own
- * (`videoValidationRequested` keeps its name here for the callers that use it).
+ * and placement events. Validation, placement files, notifications, sync, analysis and
+ * ingestion define their own (`videoValidationRequested` keeps its name here for the
+ * callers that use it).
  * Data fields are snake_case like the HTTP API. Add a version (never change one in place) for a breaking change,
  * and an upcaster beside it for consumers (placements/placement-upcasters.ts).
  */
@@ -36,7 +36,6 @@ export const EventTypes = {
   placementCreated: 'com.nedlia.placement.created',
   placementUpdated: 'com.nedlia.placement.updated',
   placementDeleted: 'com.nedlia.placement.deleted',
-  pluginSyncRequested: 'com.nedlia.plugin.sync_requested',
 } as const;
 
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
@@ -104,8 +103,4 @@ define({
 define({
   type: EventTypes.placementDeleted, version: 1, producer: 'api', description: 'A placement was soft-deleted',
   schema: Type.Object({ placement_id: Uuid, video_id: Uuid, version: Type.Integer() }),
-});
-define({
-  type: EventTypes.pluginSyncRequested, version: 1, producer: 'api', description: 'The editor plugin asked for a sync',
-  schema: Type.Object({ requested_by: Type.String(), cursor: Type.Optional(Type.String()) }),
 });

@@ -39,6 +39,9 @@ export { getVideo, canSeeVideo } from './videos/video-use-cases.js';
 export { upsertUser } from './videos/user-repository.js';
 export { videoJson, Video as VideoSchema } from './videos/video-schemas.js';
 export type { Video } from './videos/video-model.js';
-export { transact } from './shared/transact.js';
+export { ANY_VERSION, transact, type ExpectedVersion } from './shared/transact.js';
 export { forbidden, isAdmin, isCreator, type CatalogCommand, type CatalogDeps } from './shared/access.js';
-export { Conventions, IdParams, IdempotencyHeaders, Nullable, Timestamp, Uuid, commandOf, problems } from './shared/catalog-http.js';
+export {
+  Conventions, IdParams, IdempotencyHeaders, IfMatchHeaders, ListOf, Nullable, PageQuery, Timestamp, Uuid,
+  commandOf, expectedVersion, problems, rejectNulCharacters, setEtag,
+} from './shared/catalog-http.js';

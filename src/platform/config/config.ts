@@ -82,6 +82,10 @@ export interface Config {
   metricsPort: number | undefined;
   /** Event ingestion (features/ingestion): admission window (= dedup window), raw retention, per-key limit. */
   ingestion: { windowDays: number; rawRetentionDays: number; keyRateLimitMax: number };
+  /** Bound on one webhook attempt, the answer's body included (ms). */
+  webhookTimeoutMs: number;
+  /** Webhook attempts a process has in flight at once. */
+  webhookConcurrency: number;
   /** Broker connections, read only by the adapter `EVENT_BUS` selects. */
   brokers: {
     /**
@@ -292,6 +296,8 @@ export function loadConfig(env: Env = process.env): Config {
       rawRetentionDays: integer(env, 'INGEST_RAW_RETENTION_DAYS', 90, 1, 3650),
       keyRateLimitMax: integer(env, 'INGEST_KEY_RATE_LIMIT_MAX', 60_000, 0, 1_000_000_000),
     },
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+    webhookConcurrency: integer(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1000),
     brokers: {
       namespace: busNamespace(env),
       natsUrl: natsServers(env),

@@ -384,3 +384,108 @@ export type CampaignRow = Selectable<CampaignsTable>;
 
 /** The database, or a transaction on it: what repositories take. */
 export type Executor = Kysely<Database>;
+
+// --- Notifications, webhooks and plugin sync (migration 0008) ---
+export interface NotificationsTable {
+  id: Generated<string>;
+  advertiser_id: string;
+  event_id: string;
+  type: string;
+  subject: string;
+  message: string;
+  data: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  read_at: Timestamp | null;
+}
+
+export interface WebhooksTable {
+  id: Generated<string>;
+  advertiser_id: string;
+  url: string;
+  event_types: string[];
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  status: Generated<'active' | 'disabled'>;
+  disabled_reason: string | null;
+  disabled_at: Timestamp | null;
+  failure_count: Generated<number>;
+  failing_since: Timestamp | null;
+  last_error: string | null;
+  last_success_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  created_by: string | null;
+  deleted_at: Timestamp | null;
+  version: Generated<number>;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook_id: string;
+  notification_id: string;
+  event_type: string;
+  payload: string;
+  status: Generated<'pending' | 'succeeded' | 'failed'>;
+  attempts: Generated<number>;
+  /** `attempts` when it was last replayed: the retry schedule starts again from there. */
+  attempts_before_replay: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  lease_token: string | null;
+  lease_until: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  completed_at: Timestamp | null;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempt: number;
+  started_at: Timestamp;
+  duration_ms: number;
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
+}
+
+export interface SyncChangesTable {
+  position: Generated<number>;
+  tx_id: Generated<string>;
+  entity_type: string;
+  entity_id: string;
+  version: number;
+  deleted: boolean;
+  owner_id: string | null;
+  audience: string;
+  data: Json<Record<string, unknown>> | null;
+  created_at: Generated<Date>;
+}
+
+export interface SyncRequestsTable {
+  id: Generated<string>;
+  requested_by: string;
+  sees_all: boolean;
+  correlation_id: string | null;
+  status: Generated<'pending' | 'completed' | 'failed'>;
+  attempts: Generated<number>;
+  lease_until: Timestamp | null;
+  object_key: string | null;
+  cursor: string | null;
+  changes_count: number | null;
+  error: string | null;
+  created_at: Generated<Date>;
+  completed_at: Timestamp | null;
+}
+
+/** Merged into `Database` above (declaration merging keeps each migration's tables in its own section). */
+export interface Database {
+  notifications: NotificationsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  sync_changes: SyncChangesTable;
+  sync_requests: SyncRequestsTable;
+}

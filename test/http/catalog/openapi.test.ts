@@ -90,7 +90,7 @@ describe(`OpenAPI on ${engine}`, () => {
       expect(doc.paths['/v1/admin/dead-letters']?.get?.security).toEqual([{ bearerAuth: [] }]);
 
       const order = doc.tags.map((t) => t.name);
-      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'validation', 'placement-files', 'analysis', 'admin', 'ingestion', 'auth', 'operations']);
+      expect(order).toEqual(['advertisers', 'campaigns', 'products', 'videos', 'placements', 'validation', 'placement-files', 'notifications', 'webhooks', 'sync', 'analysis', 'admin', 'ingestion', 'auth', 'operations']);
       expect([...tags].filter((tag) => !order.includes(tag))).toEqual([]);
     } finally {
       await app.close();

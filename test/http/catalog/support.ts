@@ -26,11 +26,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(): Promise<Harness> {
+/** `env`: settings beside the defaults (e.g. a `DATA_DIR` of the test's own for object storage). */
+export async function openHarness(env: Record<string, string> = {}): Promise<Harness> {
   const database = await openTestDatabase();
   const issuer = await createTestIssuer();
   const verifyToken = createJwtVerifier({ jwks: issuer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-  const app = await buildApp({ config: loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }), database, logger: pino({ level: 'silent' }), verifyToken });
+  const app = await buildApp({ config: loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '0', ...env }), database, logger: pino({ level: 'silent' }), verifyToken });
   // The two advertisers exist as rows: their users act for them.
   const [advertiser, otherAdvertiser] = await Promise.all(
     ['Acme', 'Globex'].map(async (name) =>

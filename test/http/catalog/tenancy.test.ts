@@ -71,6 +71,24 @@ const EXPECTED: Record<string, Expect> = {
   'POST /v1/analyze': by({ admin: 202, creator: 202 }),
   'GET /v1/videos/:id/transcript': by({ admin: 404, advertiser: 404, creator: 404 }),
   'GET /v1/me': by({ admin: 200, advertiser: 200, creator: 200 }),
+  // Notifications and webhooks: advertisers' own (ids here name none of them).
+  'GET /v1/notifications': by({ admin: 200, advertiser: 200 }),
+  'GET /v1/notifications/:id': by({ admin: 404, advertiser: 404 }),
+  'POST /v1/notifications/:id/read': by({ admin: 404, advertiser: 404 }),
+  'POST /v1/notifications/read': by({ admin: 422, advertiser: 200 }),
+  'GET /v1/webhooks': by({ admin: 200, advertiser: 200 }),
+  'POST /v1/webhooks': by({ admin: 201, advertiser: [201, 422] }),
+  'GET /v1/webhooks/:id': by({ admin: 404, advertiser: 404 }),
+  'PATCH /v1/webhooks/:id': by({ admin: 404, advertiser: 404 }),
+  'DELETE /v1/webhooks/:id': by({ admin: 404, advertiser: 404 }),
+  'POST /v1/webhooks/:id/rotate-secret': by({ admin: 404, advertiser: 404 }),
+  'GET /v1/webhooks/:id/deliveries': by({ admin: 404, advertiser: 404 }),
+  'POST /v1/webhook-deliveries/:id/replay': by({ admin: 404, advertiser: 404 }),
+  // Plugin sync: creators' (and admins'); a sync request id here names none.
+  'GET /v1/sync': by({ admin: 200, creator: 200 }),
+  'POST /v1/sync-requests': by({ admin: 202, creator: 202 }),
+  'GET /v1/sync-requests/:id': by({ admin: 404, creator: 404 }),
+  'GET /v1/sync-requests/:id/snapshot': by({ admin: 404, creator: 404 }),
   // Operations on the event side and the schema: admins only (ids here name no dead letter).
   'GET /v1/admin/dead-letters': by({ admin: 200 }),
   'GET /v1/admin/dead-letters/:id': by({ admin: 404 }),
@@ -119,7 +137,7 @@ function idFor(url: string, t: Tenant): string {
 
 function bodyFor(method: string, url: string, t: Tenant): unknown {
   if (method === 'PATCH') {
-    return { '/v1/advertisers/:id': { name: 'x' }, '/v1/campaigns/:id': { name: 'x' }, '/v1/products/:id': { name: 'x' }, '/v1/videos/:id': { title: 'x' }, '/v1/placements/:id': { description: 'x' } }[url];
+    return { '/v1/advertisers/:id': { name: 'x' }, '/v1/campaigns/:id': { name: 'x' }, '/v1/products/:id': { name: 'x' }, '/v1/videos/:id': { title: 'x' }, '/v1/placements/:id': { description: 'x' }, '/v1/webhooks/:id': { event_types: ['*'] } }[url];
   }
   if (method !== 'POST') return undefined;
   return {
@@ -129,6 +147,7 @@ function bodyFor(method: string, url: string, t: Tenant): unknown {
     '/v1/videos': { title: 'V', duration: 10 },
     '/v1/placements': { video_id: t.videoId, product_id: t.productId, start_time: 1, end_time: 2 },
     '/v1/analyze': { url: 'https://videos.example.com/trailer.mp4' },
+    '/v1/webhooks': { advertiser_id: t.advertiserId, url: 'https://hooks.example.com/nedlia', event_types: ['*'] },
   }[url] ?? {};
 }
 

@@ -10,6 +10,7 @@ import * as m0004 from './0004-row-change-notifications.js';
 import * as m0005 from './0005-idempotency-claims.js';
 import * as m0006 from './0006-inbox-retention.js';
 import * as m0007 from './0007-placement-files.js';
+import * as m0008 from './0008-notifications-webhooks-sync.js';
 import * as m0009 from './0009-ingestion.js';
 import * as m0010 from './0010-video-analysis.js';
 
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0005-idempotency-claims': m0005,
   '0006-inbox-retention': m0006,
   '0007-placement-files': m0007,
+  '0008-notifications-webhooks-sync': m0008,
   '0009-ingestion': m0009,
   '0010-video-analysis': m0010,
 };

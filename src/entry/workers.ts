@@ -1,0 +1,6 @@
+/** Every feature's background workers (platform/workers/background-worker.ts): worker and all-in-one processes run them all. */
+import type { BackgroundWorker } from '../platform/workers/background-worker.js';
+import { notificationWorkers } from '../features/notifications/index.js';
+import { syncWorkers } from '../features/sync/index.js';
+
+export const allWorkers: readonly BackgroundWorker[] = [...notificationWorkers, ...syncWorkers];
