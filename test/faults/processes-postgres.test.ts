@@ -170,13 +170,13 @@ it('a reset link, then a stalled one: no process dies, requests answer 503 quick
 
   // Each outage is logged once, and its end once: at least one per cut where the cut must be seen.
   const outages = [
-    { proc: worker, down: 'outbox relay step failed; retrying until it succeeds', up: 'outbox relay works again', atLeast: 1 },
-    { proc: worker, down: 'postgres bus cannot claim deliveries; retrying until the database answers', up: 'postgres bus claims deliveries again', atLeast: 0 },
-    { proc: api, down: 'row change notifications lost: read caches off until they are back', up: 'row change notifications restored: read caches on', atLeast: 1 },
+    { proc: worker, down: 'outbox relay step failed; retrying until it succeeds', up: 'outbox relay works again', atLeast: 1, by: undefined },
+    { proc: worker, down: 'postgres bus cannot claim deliveries; retrying until the database answers', up: 'postgres bus claims deliveries again', atLeast: 0, by: 'consumer' },
+    { proc: api, down: 'row change notifications lost: read caches off until they are back', up: 'row change notifications restored: read caches on', atLeast: 1, by: 'caches' },
   ];
-  for (const { proc, down, up, atLeast } of outages) {
-    await until(() => { const log = outageLog(proc, down, up); return log.downs === log.ups; }, 20_000, `the end of "${down}" logged: ${outageLog(proc, down, up).sequence}`);
-    const log = outageLog(proc, down, up);
+  for (const { proc, down, up, atLeast, by } of outages) {
+    await until(() => { const log = outageLog(proc, down, up, by); return log.downs === log.ups; }, 20_000, `the end of "${down}" logged: ${outageLog(proc, down, up, by).sequence}`);
+    const log = outageLog(proc, down, up, by);
     expect(log.alternates, `${down}: ${log.sequence}`).toBe(true);
     expect(log.downs).toBeGreaterThanOrEqual(atLeast);
   }

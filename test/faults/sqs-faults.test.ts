@@ -89,7 +89,7 @@ it('a reset and a stalled link: bounded calls, one report each, every event hand
   const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM consumer_inbox WHERE consumer = ${consumer.name}`.execute(database.db);
   expect(Number(rows[0]?.n)).toBe(events.length);
   expect((await sql`SELECT 1 FROM dead_letters`.execute(database.db)).rows).toEqual([]);
-  const handled = lines.filter((l) => l.msg === 'event handled').map((l) => l.event_id);
+  const handled = lines.filter((l) => l.msg === 'event handled' && l.consumer === 'placement-details-projector').map((l) => l.event_id);
   expect(new Set(handled).size).toBe(handled.length);
   expect(relayDown()).toBe(2);
   await until(() => lines.filter((l) => l.msg === 'outbox relay works again').length === 2, 10_000, 'the relay recovery logged');

@@ -37,14 +37,24 @@ export function spawnMode(mode: string, env: Record<string, string>): ModeProces
 /**
  * What a process said of one kind of outage, in order: `down` and `up` lines alternate,
  * starting with `down`, when each outage is said once and its end once (never once per
- * retry). Counting lines instead would depend on the machine: on a loaded one a check
- * can time out outside a cut too, and that outage is rightly reported, once.
+ * retry). With `by`, per value of that field (each postgres-bus subscription reports its
+ * own outage, naming its consumer). Counting lines instead would depend on the machine:
+ * on a loaded one a check can time out outside a cut too, and that outage is rightly
+ * reported, once.
  */
-export function outageLog(process_: Pick<ModeProcess, 'lines'>, down: string, up: string): { downs: number; ups: number; alternates: boolean; sequence: string } {
-  const said = process_.lines().map((l) => String(l.msg)).filter((msg) => msg === down || msg === up);
-  const alternates = said.every((msg, i) => msg === (i % 2 === 0 ? down : up));
-  const downs = said.filter((msg) => msg === down).length;
-  return { downs, ups: said.length - downs, alternates, sequence: said.map((msg) => (msg === down ? 'down' : 'up')).join(' ') };
+export function outageLog(
+  process_: Pick<ModeProcess, 'lines'>,
+  down: string,
+  up: string,
+  by?: string,
+): { downs: number; ups: number; alternates: boolean; sequence: string } {
+  const said = process_.lines().filter((l) => l.msg === down || l.msg === up);
+  const groups = new Map<unknown, string[]>();
+  for (const line of said) groups.set(by ? line[by] : '', [...(groups.get(by ? line[by] : '') ?? []), String(line.msg)]);
+  const alternates = [...groups.values()].every((msgs) => msgs.every((msg, i) => msg === (i % 2 === 0 ? down : up)));
+  const downs = said.filter((l) => l.msg === down).length;
+  const sequence = [...groups.entries()].map(([key, msgs]) => `${by ? `${String(key)}: ` : ''}${msgs.map((m) => (m === down ? 'down' : 'up')).join(' ')}`).join('; ');
+  return { downs, ups: said.length - downs, alternates, sequence };
 }
 
 /**

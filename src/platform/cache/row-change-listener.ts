@@ -35,6 +35,8 @@ export async function listenForRowChanges(database: DatabaseHandle, options: Row
   let listener: Listener | undefined;
   let timer: NodeJS.Timeout | undefined;
   let down = false;
+  // Which caches a line speaks of: a process may have several listeners (one per feature).
+  const named = Object.keys(caches).join(',');
 
   const onChange = (payload: string) => {
     const colon = payload.indexOf(':');
@@ -49,7 +51,7 @@ export async function listenForRowChanges(database: DatabaseHandle, options: Row
     setLive(false);
     listener = undefined;
     down = true;
-    logger.warn({ err: error }, 'row change notifications lost: read caches off until they are back');
+    logger.warn({ err: error, caches: named }, 'row change notifications lost: read caches off until they are back');
     schedule(1);
   };
 
@@ -66,12 +68,12 @@ export async function listenForRowChanges(database: DatabaseHandle, options: Row
       if (closed) return void (await opened.close());
       listener = opened;
       setLive(true);
-      if (down) logger.info('row change notifications restored: read caches on');
+      if (down) logger.info({ caches: named }, 'row change notifications restored: read caches on');
       down = false;
     } catch (error) {
       // Said once per outage (the loss was logged already); the retries are quiet.
-      if (down) logger.debug({ err: error, attempt }, 'still cannot listen for row changes');
-      else logger.warn({ err: error, attempt }, 'cannot listen for row changes: read caches stay off, retrying');
+      if (down) logger.debug({ err: error, attempt, caches: named }, 'still cannot listen for row changes');
+      else logger.warn({ err: error, attempt, caches: named }, 'cannot listen for row changes: read caches stay off, retrying');
       down = true;
       schedule(attempt + 1);
     }
