@@ -115,11 +115,10 @@ export async function openCrashBus(kind: CrashBusKind, config: Config = loadConf
       return {
         kind,
         env,
-        // rabbitmqctl counts unacknowledged messages too (AMQP's queue.declare does not).
+        // rabbitmqctl counts unacknowledged messages too (AMQP's queue.declare does not). Only this
+        // consumer's queue: the deployment's other consumers have queues too, which nobody reads here.
         async outstanding() {
-          let total = 0;
-          for (const messages of (await queues()).values()) total += messages;
-          return total;
+          return (await queues()).get(`${namespace}.${CONSUMER}`) ?? 0;
         },
         async cleanup() {
           const channel = await connection.createChannel();
