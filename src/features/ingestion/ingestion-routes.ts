@@ -17,7 +17,7 @@ import { ingestKeyRoutes } from './keys/ingest-key-routes.js';
 import { statsRoutes } from './stats/stats-routes.js';
 import { ingestionStatusRoutes } from './operations/ingestion-status-routes.js';
 import { matcherLag } from './operations/ingestion-status-repository.js';
-import { runIngestionMaintenance } from './operations/ingestion-maintenance.js';
+import { ensurePartitions, runIngestionMaintenance } from './operations/ingestion-maintenance.js';
 import { MATCHER } from './matching/campaign-matcher.js';
 
 const HOUR_MS = 3_600_000;
@@ -31,11 +31,15 @@ const routes: FastifyPluginAsyncTypebox<FeatureContext> = async (app, { config, 
   const groupCommit = new GroupCommit((events) => storeEvents(db, events, `ingest-${Date.now().toString(36)}`), { maxConcurrent, maxEvents: 5000 });
   const keys = { db, keyCache: new KeyCache() };
 
-  await runIngestionMaintenance(db, settings, logger);
-  const timer = setInterval(() => void runIngestionMaintenance(db, settings, logger), HOUR_MS);
+  // Before serving: an insert must find this month's partition. The purges (possibly long)
+  // run beside the service, now and hourly, one run at a time; close waits for the one running.
+  await ensurePartitions(db).catch((error: unknown) => logger.error({ err: error, task: 'partitions' }, 'ingestion maintenance step failed; the next hourly run tries again'));
+  let maintenance = runIngestionMaintenance(db, settings, logger);
+  const timer = setInterval(() => (maintenance = maintenance.then(() => runIngestionMaintenance(db, settings, logger))), HOUR_MS);
   timer.unref();
   app.addHook('onClose', async () => {
     clearInterval(timer);
+    await maintenance;
     await groupCommit.drained();
   });
 

@@ -1,6 +1,7 @@
 /**
- * Monthly partitions of `event_log`. The first migration creates the current and
- * next months; the service's maintenance step (`ensureEventLogPartitions`) keeps
+ * Monthly partitions of `event_log` (and of any table partitioned by month the same
+ * way: ingestion's raw events and charges). The first migration creates the current
+ * and next months; the service's maintenance step (`ensureEventLogPartitions`) keeps
  * a few months ahead so an insert never meets a missing partition.
  */
 import { sql, type Kysely } from 'kysely';
@@ -14,24 +15,30 @@ function monthStart(year: number, month: number): Date {
   return new Date(Date.UTC(year, month, 1));
 }
 
-/** `event_log_2026_11` for November 2026. */
-export function partitionName(month: Date): string {
-  return `event_log_${month.getUTCFullYear()}_${pad(month.getUTCMonth() + 1)}`;
+/** `event_log_2026_11` for November 2026 (`<table>_2026_11` for another table). */
+export function partitionName(month: Date, table = 'event_log'): string {
+  return `${table}_${month.getUTCFullYear()}_${pad(month.getUTCMonth() + 1)}`;
 }
 
 /** DDL that creates the partitions of `months` consecutive months from `from`'s month, if missing. */
-export function monthPartitionsDdl(from: Date, months: number): string {
+export function monthPartitionsDdl(from: Date, months: number, table = 'event_log'): string {
   const statements: string[] = [];
   for (let i = 0; i < months; i++) {
     const start = monthStart(from.getUTCFullYear(), from.getUTCMonth() + i);
     const end = monthStart(start.getUTCFullYear(), start.getUTCMonth() + 1);
     const iso = (d: Date): string => d.toISOString().slice(0, 10);
     statements.push(
-      `CREATE TABLE IF NOT EXISTS ${partitionName(start)} PARTITION OF event_log ` +
+      `CREATE TABLE IF NOT EXISTS ${partitionName(start, table)} PARTITION OF ${table} ` +
         `FOR VALUES FROM ('${iso(start)}') TO ('${iso(end)}');`,
     );
   }
   return statements.join('\n');
+}
+
+/** The first day (UTC) after the month a `<table>_YYYY_MM` partition holds, or undefined for another name. */
+export function partitionEnd(name: string): Date | undefined {
+  const match = /_(\d{4})_(\d{2})$/.exec(name);
+  return match ? monthStart(Number(match[1]), Number(match[2])) : undefined;
 }
 
 /** Key of the transaction-scoped advisory lock that serializes partition creation. */
@@ -48,9 +55,22 @@ export async function ensureEventLogPartitions(
   now: Date = new Date(),
   monthsAhead = 3,
 ): Promise<void> {
+  await ensureMonthlyPartitions(db, ['event_log'], now, monthsAhead);
+}
+
+/** `ensureEventLogPartitions` for any tables partitioned by month, in one transaction. */
+export async function ensureMonthlyPartitions(db: AnyKysely, tables: readonly string[], now: Date = new Date(), monthsAhead = 3): Promise<void> {
   await db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`.execute(tx);
-    await sql.raw(monthPartitionsDdl(now, monthsAhead + 1)).execute(tx);
+    await sql.raw(tables.map((table) => monthPartitionsDdl(now, monthsAhead + 1, table)).join('\n')).execute(tx);
+  });
+}
+
+/** Drops one partition, under the same lock as the creations. */
+export async function dropPartition(db: AnyKysely, name: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`.execute(tx);
+    await sql.raw(`DROP TABLE IF EXISTS ${name}`).execute(tx);
   });
 }
 

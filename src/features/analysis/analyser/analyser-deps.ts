@@ -21,8 +21,10 @@ export interface AnalyserDeps {
 
 let deps: Promise<AnalyserDeps> | undefined;
 
-/** This process's configuration (read when first asked). */
-export const analyserConfig = (): Config => loadConfig(process.env);
+let config: Config | undefined;
+
+/** This process's configuration (read once, when first asked: the consumer's getters ask often). */
+export const analyserConfig = (): Config => (config ??= loadConfig(process.env));
 
 export function analyserDeps(): Promise<AnalyserDeps> {
   deps ??= (async () => {

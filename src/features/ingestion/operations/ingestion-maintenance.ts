@@ -2,7 +2,7 @@
  * Housekeeping of ingestion's tables, run at start and hourly by every API process
  * (each step is idempotent and bounded):
  * - monthly partitions of `playback_events` and `playback_charges` from this month to 3
- *   months ahead (an insert never meets a missing partition), under an advisory lock;
+ *   months ahead (an insert never meets a missing partition), as platform/db/partitions.ts does for event_log;
  * - partitions wholly older than `INGEST_RAW_RETENTION_DAYS` are dropped;
  * - ids older than the dedup window (`INGEST_WINDOW_DAYS` + 2 days) leave
  *   `ingest_event_ids`, in chunks of 10,000;
@@ -13,17 +13,14 @@ import type { Logger } from 'pino';
 import type { Database } from '../../../platform/db/schema.js';
 import { dedupRetentionDays } from '../events/event-rules.js';
 import { listPartitions } from './ingestion-status-repository.js';
+import { dropPartition, ensureMonthlyPartitions, partitionEnd } from '../../../platform/db/partitions.js';
 
-const LOCK = 7_246_110_009;
 const TABLES = ['playback_events', 'playback_charges'] as const;
 const DAY_MS = 86_400_000;
 const CHUNK = 10_000;
 /** Bound on one purge run, so an hourly run never holds on for long. */
 const MAX_CHUNKS = 100;
 
-const monthStart = (y: number, m: number) => new Date(Date.UTC(y, m, 1));
-const suffix = (d: Date) => `${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-const iso = (d: Date) => d.toISOString().slice(0, 10);
 
 export interface MaintenanceSettings {
   windowDays: number;
@@ -31,18 +28,7 @@ export interface MaintenanceSettings {
 }
 
 export async function ensurePartitions(db: Kysely<Database>, now = new Date(), monthsAhead = 3): Promise<void> {
-  const statements: string[] = [];
-  for (let i = 0; i <= monthsAhead; i++) {
-    const start = monthStart(now.getUTCFullYear(), now.getUTCMonth() + i);
-    const end = monthStart(start.getUTCFullYear(), start.getUTCMonth() + 1);
-    for (const table of TABLES) {
-      statements.push(`CREATE TABLE IF NOT EXISTS ${table}_${suffix(start)} PARTITION OF ${table} FOR VALUES FROM ('${iso(start)}') TO ('${iso(end)}');`);
-    }
-  }
-  await db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(${LOCK})`.execute(tx);
-    await sql.raw(statements.join('\n')).execute(tx);
-  });
+  await ensureMonthlyPartitions(db, TABLES, now, monthsAhead);
 }
 
 /** Drops the partitions whose month ended more than `retentionDays` ago; returns their names. */
@@ -50,14 +36,9 @@ export async function dropExpiredPartitions(db: Kysely<Database>, retentionDays:
   const cutoff = now.getTime() - retentionDays * DAY_MS;
   const dropped: string[] = [];
   for (const { name } of await listPartitions(db)) {
-    const match = /_(\d{4})_(\d{2})$/.exec(name);
-    if (!match) continue;
-    const end = monthStart(Number(match[1]), Number(match[2]));
-    if (end.getTime() > cutoff) continue;
-    await db.transaction().execute(async (tx) => {
-      await sql`SELECT pg_advisory_xact_lock(${LOCK})`.execute(tx);
-      await sql.raw(`DROP TABLE IF EXISTS ${name}`).execute(tx);
-    });
+    const end = partitionEnd(name);
+    if (!end || end.getTime() > cutoff) continue;
+    await dropPartition(db, name);
     dropped.push(name);
   }
   return dropped;
