@@ -84,7 +84,7 @@ export async function currentRows(db: Executor, scope: SyncScope): Promise<{ vid
   const videos = await sql<{ row: Record<string, unknown> }>`
     SELECT to_jsonb(v) AS row FROM videos v WHERE v.deleted_at IS NULL ${own !== undefined ? sql`AND v.owner_id = ${own}` : sql``} ORDER BY v.created_at, v.id`.execute(db);
   const placements = await sql<{ row: Record<string, unknown> }>`
-    SELECT to_jsonb(p) AS row FROM placements p JOIN videos v ON v.id = p.video_id
+    SELECT to_jsonb(p) - 'video_owner_id' - 'product_advertiser_id' AS row FROM placements p JOIN videos v ON v.id = p.video_id
     WHERE p.deleted_at IS NULL ${own !== undefined ? sql`AND v.owner_id = ${own}` : sql``} ORDER BY p.created_at, p.id`.execute(db);
   const products = await sql<{ row: Record<string, unknown> }>`
     SELECT to_jsonb(p) AS row FROM products p JOIN advertisers a ON a.id = p.advertiser_id

@@ -97,6 +97,10 @@ export interface PlacementsTable extends Audited {
   position: Json<PlacementPosition> | null;
   status: Generated<'draft' | 'active' | 'archived'>;
   file_url: string | null;
+  /** Copied from the video by a trigger (migration 0014): the tenancy scope of creators' lists. */
+  video_owner_id: Generated<string | null>;
+  /** Copied from the product by a trigger (migration 0014): the tenancy scope of advertisers' lists. */
+  product_advertiser_id: Generated<string>;
 }
 
 export interface ValidationRunsTable {

@@ -27,7 +27,10 @@ export type PlacementChanges = Partial<
   Pick<Placement, 'startTime' | 'endTime' | 'description' | 'position' | 'status' | 'fileUrl'>
 >;
 
-export function toPlacement(row: Selectable<PlacementsTable>): Placement {
+/** A placement row as read: every column but the owners copied from its video and product. */
+export type PlacementRow = Omit<Selectable<PlacementsTable>, 'video_owner_id' | 'product_advertiser_id'>;
+
+export function toPlacement(row: PlacementRow): Placement {
   return {
     id: row.id,
     videoId: row.video_id,
@@ -145,9 +148,36 @@ export interface PlacementFilter {
 }
 
 export async function listPlacements(db: Executor, filter: PlacementFilter, page: PageRequest): Promise<Page<Placement>> {
+  const { videoOwnerId, productAdvertiserId } = filter;
+  // Tenancy scopes: a caller with both roles sees the union of what each role sees.
+  // One ordered page per scope, merged: an OR of both would read every match and sort.
+  if (videoOwnerId !== undefined && productAdvertiserId !== undefined) {
+    const [own, promoted] = [
+      await listPlacementRows(db, { ...filter, productAdvertiserId: undefined }, page),
+      await listPlacementRows(db, { ...filter, videoOwnerId: undefined }, page),
+    ];
+    const merged = [...new Map([...own, ...promoted].map((row) => [row.id, row])).values()].sort(byPageOrder);
+    return toPage(merged.slice(0, page.limit + 1), page.limit, (row) => toPlacement(row));
+  }
+  return toPage(await listPlacementRows(db, filter, page), page.limit, (row) => toPlacement(row));
+}
+
+/** Keyset order: created_at (exact, as epoch microseconds), then id. */
+function byPageOrder(a: { cursor_micros: string; id: string }, b: { cursor_micros: string; id: string }): number {
+  const diff = BigInt(a.cursor_micros) - BigInt(b.cursor_micros);
+  return diff !== 0n ? (diff < 0n ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * One page in (created_at, id) order, for at most one tenancy scope. Each filter and
+ * scope has an index in that order (migration 0014): the scope is a column of the row
+ * itself (its video's creator, its product's advertiser), so the page is read from
+ * the index and stops after `limit + 1` rows instead of sorting every match.
+ */
+function listPlacementRows(db: Executor, filter: PlacementFilter, page: PageRequest) {
   let query = db
     .selectFrom('placements')
-    .selectAll('placements')
+    .select(PLACEMENT_COLUMNS)
     .where('placements.deleted_at', 'is', null)
     // A placement of a deleted video or product is hidden with it.
     .where((eb) => eb.exists(eb.selectFrom('videos').select('videos.id').whereRef('videos.id', '=', 'placements.video_id').where('videos.deleted_at', 'is', null)))
@@ -155,34 +185,9 @@ export async function listPlacements(db: Executor, filter: PlacementFilter, page
   if (filter.videoId !== undefined) query = query.where('placements.video_id', '=', filter.videoId);
   if (filter.productId !== undefined) query = query.where('placements.product_id', '=', filter.productId);
   if (filter.status) query = query.where('placements.status', '=', filter.status);
-  // Tenancy scopes: a caller with both roles sees the union of what each role sees.
-  const { videoOwnerId, productAdvertiserId } = filter;
-  if (videoOwnerId !== undefined || productAdvertiserId !== undefined) {
-    query = query.where((eb) => {
-      const visible = [];
-      if (videoOwnerId !== undefined) {
-        visible.push(
-          eb.exists(
-            eb.selectFrom('videos').select('videos.id').whereRef('videos.id', '=', 'placements.video_id').where('videos.owner_id', '=', videoOwnerId),
-          ),
-        );
-      }
-      if (productAdvertiserId !== undefined) {
-        visible.push(
-          eb.exists(
-            eb
-              .selectFrom('products')
-              .select('products.id')
-              .whereRef('products.id', '=', 'placements.product_id')
-              .where('products.advertiser_id', '=', productAdvertiserId),
-          ),
-        );
-      }
-      return eb.or(visible);
-    });
-  }
-  const rows = await pageOf(query, 'placements', page).execute();
-  return toPage(rows, page.limit, (row) => toPlacement(row));
+  if (filter.videoOwnerId !== undefined) query = query.where('placements.video_owner_id', '=', filter.videoOwnerId);
+  if (filter.productAdvertiserId !== undefined) query = query.where('placements.product_advertiser_id', '=', filter.productAdvertiserId);
+  return pageOf(query, 'placements', page).execute();
 }
 
 /** Every placement column, named: a prepared statement keeps its result shape even if a column is added later. */
