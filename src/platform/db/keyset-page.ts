@@ -4,6 +4,8 @@
  * unlike a JavaScript Date) and its id.
  */
 import { sql, type SelectQueryBuilder } from 'kysely';
+import { prepared } from './prepared-statements.js';
+import type { Executor } from './schema.js';
 import { DomainError } from '../errors.js';
 
 export interface PageRequest {
@@ -49,6 +51,17 @@ export function pageOf<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB,
     );
   }
   return q.orderBy(createdAt).orderBy(id).limit(page.limit + 1);
+}
+
+/**
+ * Runs `pageOf(query)` as a prepared statement: a list's SQL depends only on which
+ * filters are present (its values are parameters), so each shape is planned once per
+ * connection, not on every page request. The query must name its columns: a prepared
+ * `SELECT *` fails once a migration adds a column while the service runs.
+ */
+export async function readPage<DB, TB extends keyof DB, O>(db: Executor, query: SelectQueryBuilder<DB, TB, O>, table: string, page: PageRequest) {
+  const compiled = pageOf(query, table, page).compile();
+  return (await db.executeQuery(prepared(compiled))).rows;
 }
 
 /** Cuts the extra row off and makes the next cursor from the last row kept. */

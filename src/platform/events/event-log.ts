@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { aggregateTypeOf, type CloudEvent } from './cloud-event.js';
 import { eventRegistry as registry } from './registry.js';
 import type { CommandContext } from './command-context.js';
+import { CompiledQuery } from 'kysely';
 import type { Executor } from '../db/schema.js';
+import { preparedStatement } from '../db/prepared-statements.js';
 
 export interface NewEvent<T = unknown> {
   type: string;
@@ -55,31 +57,46 @@ export function buildEvent<T>(event: NewEvent<T>, context: Pick<CommandContext, 
   return cloudEvent;
 }
 
+/**
+ * One statement for any number of events, with SQL that never changes: it runs as a
+ * prepared statement (parsed and planned once per connection), and the query builder
+ * is not on the path of every command. Rows are inserted in array order, so the
+ * events of one command take consecutive positions in the order given.
+ */
+const INSERT_EVENTS = preparedStatement(
+  'event_log_insert',
+  CompiledQuery.raw(
+    `INSERT INTO event_log (id, event_type, aggregate_type, aggregate_id, data, metadata, created_at, created_by)
+     SELECT e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.data, e.metadata, e.created_at, e.created_by
+     FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, event_type text, aggregate_type text, aggregate_id uuid,
+       data jsonb, metadata jsonb, created_at timestamptz, created_by text)) WITH ORDINALITY
+       AS e(id, event_type, aggregate_type, aggregate_id, data, metadata, created_at, created_by, n)
+     ORDER BY e.n`,
+    [],
+  ),
+);
+
 /** Writes already-built events to the outbox. */
 export async function insertEvents(db: Executor, events: readonly CloudEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db
-    .insertInto('event_log')
-    .values(
-      events.map((e) => ({
-        id: e.id,
-        event_type: e.type,
-        aggregate_type: aggregateTypeOf(e.type),
-        aggregate_id: e.subject,
-        data: JSON.stringify(e.data),
-        metadata: JSON.stringify({
-          specversion: e.specversion,
-          source: e.source,
-          time: e.time,
-          schemaversion: e.schemaversion,
-          ...(e.correlationid ? { correlationid: e.correlationid } : {}),
-          ...(e.traceparent ? { traceparent: e.traceparent } : {}),
-        }),
-        created_at: new Date(e.time),
-        created_by: e.actor ?? null,
-      })),
-    )
-    .execute();
+  const rows = events.map((e) => ({
+    id: e.id,
+    event_type: e.type,
+    aggregate_type: aggregateTypeOf(e.type),
+    aggregate_id: e.subject,
+    data: e.data,
+    metadata: {
+      specversion: e.specversion,
+      source: e.source,
+      time: e.time,
+      schemaversion: e.schemaversion,
+      ...(e.correlationid ? { correlationid: e.correlationid } : {}),
+      ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+    },
+    created_at: e.time,
+    created_by: e.actor ?? null,
+  }));
+  await db.executeQuery({ ...INSERT_EVENTS, parameters: [JSON.stringify(rows)] });
 }
 
 /** Builds, validates and appends events for a command, in the caller's transaction. */

@@ -7,7 +7,8 @@
  * free the key of the request that took it.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Selectable } from 'kysely';
+import { CompiledQuery, type Selectable } from 'kysely';
+import { preparedStatement } from '../db/prepared-statements.js';
 import type { IdempotencyKeysTable } from '../db/schema.js';
 import type { Executor } from '../db/schema.js';
 
@@ -23,6 +24,8 @@ export interface ClaimOptions {
    * Omitted: an in-progress key is never taken over before it expires.
    */
   leaseMs?: number;
+  /** The claimed request's command runs in a transaction opened after the claim, which commits it (see below). */
+  leadsIntoCommand?: boolean;
 }
 
 /** `completeKey` found the key held by another claim: its response was not stored. */
@@ -36,24 +39,44 @@ export class ClaimLostError extends Error {
   }
 }
 
+/**
+ * The claim, as one statement with fixed SQL (a prepared statement). It inserts the
+ * key, or takes over an expired key, or (`$6` seconds given) a stale in-progress claim
+ * of the same request; both times are the database's (created_at is set by NOW()), so
+ * clocks of different processes do not matter.
+ *
+ * A claim that leads into a command's transaction commits without waiting for its
+ * WAL flush (`synchronous_commit` off for this statement's own transaction only): the
+ * command's commit, which does wait, flushes the WAL up to itself and so the claim
+ * with it. A crash can lose only a claim whose command never committed, and a lost
+ * claim is a free key, which is what a retry needs anyway. Claims of routes whose
+ * command commits elsewhere (no shared transaction) keep a durable commit of their own.
+ */
+const claimSql = (durable: boolean) => `
+  INSERT INTO idempotency_keys (caller, key, request_hash, claim_id, expires_at)
+  SELECT $1::text, $2::text, $3::text, $4::uuid, $5::timestamptz
+  ${durable ? '' : "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS claim_commit"}
+  ON CONFLICT (caller, key) DO UPDATE
+    SET request_hash = EXCLUDED.request_hash, claim_id = EXCLUDED.claim_id, status = NULL, response_headers = NULL,
+        response_body = NULL, created_at = NOW(), expires_at = EXCLUDED.expires_at
+    WHERE idempotency_keys.expires_at < NOW()
+       OR ($6::float8 IS NOT NULL
+           AND idempotency_keys.status IS NULL
+           AND idempotency_keys.request_hash = EXCLUDED.request_hash
+           AND idempotency_keys.created_at < NOW() - make_interval(secs => $6::float8))
+  RETURNING key`;
+const CLAIM = preparedStatement('idempotency_claim', CompiledQuery.raw(claimSql(true), []));
+const CLAIM_BEFORE_COMMAND = preparedStatement('idempotency_claim_before_command', CompiledQuery.raw(claimSql(false), []));
+
 export async function claimKey(db: Executor, caller: string, key: string, requestHash: string, options: ClaimOptions, attempt = 1): Promise<Claim> {
   const claimId = randomUUID();
-  const expiresAt = new Date(Date.now() + options.ttlMs);
-  // Both times are the database's (created_at is set by NOW()), so clocks of different processes do not matter.
-  const stale =
-    options.leaseMs === undefined
-      ? sql<boolean>`FALSE`
-      : sql<boolean>`(idempotency_keys.status IS NULL
-          AND idempotency_keys.request_hash = EXCLUDED.request_hash
-          AND idempotency_keys.created_at < NOW() - make_interval(secs => ${options.leaseMs / 1000}::float8))`;
-  const taken = await sql<{ key: string }>`
-    INSERT INTO idempotency_keys (caller, key, request_hash, claim_id, expires_at)
-    VALUES (${caller}, ${key}, ${requestHash}, ${claimId}, ${expiresAt})
-    ON CONFLICT (caller, key) DO UPDATE
-      SET request_hash = EXCLUDED.request_hash, claim_id = EXCLUDED.claim_id, status = NULL, response_headers = NULL,
-          response_body = NULL, created_at = NOW(), expires_at = EXCLUDED.expires_at
-      WHERE idempotency_keys.expires_at < NOW() OR ${stale}
-    RETURNING key`.execute(db);
+  const expiresAt = new Date(Date.now() + options.ttlMs).toISOString();
+  // Inside a caller's transaction the setting would reach that transaction's commit: only on its own.
+  const statement = options.leadsIntoCommand && !db.isTransaction ? CLAIM_BEFORE_COMMAND : CLAIM;
+  const taken = await db.executeQuery<{ key: string }>({
+    ...statement,
+    parameters: [caller, key, requestHash, claimId, expiresAt, options.leaseMs === undefined ? null : options.leaseMs / 1000],
+  });
   if (taken.rows.length > 0) return { claimed: true, claimId };
   const existing = await db
     .selectFrom('idempotency_keys')

@@ -126,7 +126,7 @@ export const idempotency = fp<{ database: DatabaseHandle }>(
       }
       const caller = request.actor.userId;
       const hash = requestHash(request);
-      const claim = await claimKey(db, caller, key, hash, { ttlMs: IDEMPOTENCY_TTL_MS, ...(transactional ? { leaseMs: IDEMPOTENCY_LEASE_MS } : {}) });
+      const claim = await claimKey(db, caller, key, hash, { ttlMs: IDEMPOTENCY_TTL_MS, ...(transactional ? { leaseMs: IDEMPOTENCY_LEASE_MS, leadsIntoCommand: true } : {}) });
       if (claim.claimed) {
         const claimed: Claimed = { caller, key, claimId: claim.claimId, trx: null, settled: false };
         if (transactional) {

@@ -2,13 +2,13 @@
  * Placements in the database. Every function takes the executor (the database or a
  * transaction) first, so a use case decides the transaction boundary.
  */
-import type { CompiledQuery, Selectable } from 'kysely';
+import { CompiledQuery, type Selectable } from 'kysely';
 import type { Placement, PlacementStatus, Position } from './placement-rules.js';
 import { DomainError, notFound } from '../../../platform/errors.js';
 import { withCatalogErrors } from '../catalog-constraints.js';
-import { preparedStatement } from '../../../platform/db/prepared-statements.js';
+import { prepared, preparedStatement } from '../../../platform/db/prepared-statements.js';
 import type { Executor, PlacementsTable } from '../../../platform/db/schema.js';
-import { pageOf, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
+import { readPage, toPage, type Page, type PageRequest } from '../../../platform/db/keyset-page.js';
 
 
 export interface NewPlacement {
@@ -48,24 +48,25 @@ export function toPlacement(row: PlacementRow): Placement {
   };
 }
 
+/** Runs as a prepared statement (one per shape: with or without an id or status given). */
 export async function insertPlacement(db: Executor, p: NewPlacement): Promise<Placement> {
-  const row = await withCatalogErrors(() =>
-    db
-      .insertInto('placements')
-      .values({
-        ...(p.id ? { id: p.id } : {}),
-        video_id: p.videoId,
-        product_id: p.productId,
-        start_time: p.startTime,
-        end_time: p.endTime,
-        description: p.description ?? null,
-        position: p.position ? JSON.stringify(p.position) : null,
-        ...(p.status ? { status: p.status } : {}),
-        created_by: p.createdBy ?? null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow(),
-  );
+  const query = db
+    .insertInto('placements')
+    .values({
+      ...(p.id ? { id: p.id } : {}),
+      video_id: p.videoId,
+      product_id: p.productId,
+      start_time: p.startTime,
+      end_time: p.endTime,
+      description: p.description ?? null,
+      position: p.position ? JSON.stringify(p.position) : null,
+      ...(p.status ? { status: p.status } : {}),
+      created_by: p.createdBy ?? null,
+    })
+    .returning(PLACEMENT_COLUMNS)
+    .compile();
+  const row = await withCatalogErrors(async () => (await db.executeQuery(prepared(query))).rows[0]);
+  if (!row) throw new Error('the placement insert returned no row');
   return toPlacement(row);
 }
 
@@ -187,7 +188,7 @@ function listPlacementRows(db: Executor, filter: PlacementFilter, page: PageRequ
   if (filter.status) query = query.where('placements.status', '=', filter.status);
   if (filter.videoOwnerId !== undefined) query = query.where('placements.video_owner_id', '=', filter.videoOwnerId);
   if (filter.productAdvertiserId !== undefined) query = query.where('placements.product_advertiser_id', '=', filter.productAdvertiserId);
-  return pageOf(query, 'placements', page).execute();
+  return readPage(db, query, 'placements', page);
 }
 
 /** Every placement column, named: a prepared statement keeps its result shape even if a column is added later. */
@@ -248,3 +249,41 @@ export async function findPlacementWithOwners(
     videoDuration: video_duration === null ? undefined : Number(video_duration),
   };
 }
+
+/** What a new placement refers to, as the create checks it: its video and product, live or absent. */
+export interface PlacementReferences {
+  video?: { ownerId: string | null; duration: number | undefined };
+  product?: { advertiserId: string; advertiserActive: boolean };
+}
+
+/** The video, the product and whether the product's advertiser is active, in one prepared statement. */
+const REFERENCES = preparedStatement(
+  'placement_references',
+  CompiledQuery.raw(
+    `SELECT v.id IS NOT NULL AS video_found, v.owner_id AS video_owner_id, v.duration::text AS video_duration,
+            p.advertiser_id AS product_advertiser_id, a.id IS NOT NULL AS advertiser_active
+     FROM (SELECT 1) AS one
+     LEFT JOIN videos v ON v.id = $1::uuid AND v.deleted_at IS NULL
+     LEFT JOIN products p ON p.id = $2::uuid AND p.deleted_at IS NULL
+     LEFT JOIN advertisers a ON a.id = p.advertiser_id AND a.status = 'active' AND a.deleted_at IS NULL`,
+    [],
+  ),
+);
+
+interface ReferencesRow {
+  video_found: boolean;
+  video_owner_id: string | null;
+  video_duration: string | null;
+  product_advertiser_id: string | null;
+  advertiser_active: boolean;
+}
+
+export async function findPlacementReferences(db: Executor, videoId: string, productId: string): Promise<PlacementReferences> {
+  const row = (await db.executeQuery<ReferencesRow>({ ...REFERENCES, parameters: [videoId, productId] })).rows[0];
+  if (!row) return {};
+  return {
+    ...(row.video_found ? { video: { ownerId: row.video_owner_id, duration: row.video_duration === null ? undefined : Number(row.video_duration) } } : {}),
+    ...(row.product_advertiser_id !== null ? { product: { advertiserId: row.product_advertiser_id, advertiserActive: row.advertiser_active } } : {}),
+  };
+}
+

@@ -5,7 +5,7 @@
  * the video's duration, positions are fractions of the frame, and the editor
  * plugin may send SMPTE timecodes + fps instead of seconds.
  */
-import { mayManageVideo, maySeePlacement } from '../shared/tenancy-rules.js';
+import { mayManageVideo, maySeePlacement, productVisibility } from '../shared/tenancy-rules.js';
 import { assertValidPlacement, type Placement, type PlacementStatus, type Position } from './placement-rules.js';
 import { EventTypes } from '../catalog-events.js';
 import type { FieldError } from '../../../platform/errors.js';
@@ -13,6 +13,7 @@ import { TimecodeError, timecodeToSeconds } from './timecode-rules.js';
 import { appendEvents } from '../../../platform/events/event-log.js';
 import type { Page, PageRequest } from '../../../platform/db/keyset-page.js';
 import {
+  findPlacementReferences,
   findPlacementWithOwners,
   insertPlacement,
   type PlacementWithOwners,
@@ -132,6 +133,12 @@ async function loadForCache(db: Executor, id: string): Promise<PlacementWithOwne
   return found && Object.freeze({ placement: Object.freeze(found.placement), videoOwnerId: found.videoOwnerId, productAdvertiserId: found.productAdvertiserId });
 }
 
+/** A product the actor may place: one it may see (creators: of an active advertiser). */
+function mayUseProduct(actor: Actor, product: { advertiserId: string; advertiserActive: boolean }): boolean {
+  const visibility = productVisibility(actor, product.advertiserId);
+  return visibility === 'visible' || (visibility === 'visible while the advertiser is active' && product.advertiserActive);
+}
+
 /** The product must exist and be one the actor may use; otherwise it "does not exist" for them. */
 async function assertUsableProduct(db: Executor, actor: Actor, productId: string): Promise<void> {
   const product = await findLive(db, 'products', productId);
@@ -152,12 +159,14 @@ export async function createPlacement({ db, context }: CatalogCommand, input: Ne
   }
   const { start_time: startTime, end_time: endTime } = times;
   return transact(db, async (tx) => {
-    const video = await findLive(tx, 'videos', input.video_id);
-    if (!video || !canWrite(actor, { videoOwnerId: video.owner_id, productAdvertiserId: '' })) {
+    const { video, product } = await findPlacementReferences(tx, input.video_id, input.product_id);
+    if (!video || !canWrite(actor, { videoOwnerId: video.ownerId, productAdvertiserId: '' })) {
       throw invalid('REFERENCE.NOT_FOUND', 'the video does not exist', [{ path: '/video_id', message: 'does not exist' }]);
     }
-    await assertUsableProduct(tx, actor, input.product_id);
-    assertValidPlacement({ startTime, endTime, position: input.position }, video.duration === null ? undefined : Number(video.duration));
+    if (!product || !mayUseProduct(actor, product)) {
+      throw invalid('REFERENCE.NOT_FOUND', 'the product does not exist', [{ path: '/product_id', message: 'does not exist' }]);
+    }
+    assertValidPlacement({ startTime, endTime, position: input.position }, video.duration);
     const placement = await insertPlacement(tx, {
       videoId: input.video_id,
       productId: input.product_id,
