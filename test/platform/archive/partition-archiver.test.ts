@@ -16,11 +16,11 @@ import { ArchiveError, archiveKeys, parseManifest, type ArchiveManifest } from '
 import { restoreArchive } from '../../../src/platform/archive/archive-restore.js';
 import { eventLogArchivePolicy } from '../../../src/platform/archive/event-log-policy.js';
 import { archivePartitions, detachPartition, type ArchivePolicy, type ArchiverDeps } from '../../../src/platform/archive/partition-archiver.js';
-import { monthPartitionsDdl } from '../../../src/platform/db/partitions.js';
 import { createLocalStorage } from '../../../src/platform/storage/local/local-storage.js';
 import type { ObjectStorage } from '../../../src/platform/storage/object-storage.js';
 import { ingestionArchivePolicies } from '../../../src/features/ingestion/index.js';
 import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
+import { fillPastMonth, relayPastEverything as relayPast } from '../../support/past-partitions.js';
 
 let dir: string;
 let database: TestDatabase;
@@ -45,37 +45,8 @@ afterEach(async () => {
 
 const EVENTS = 4_321; // more than two export batches of 2,000
 
-/** January 2025 partitions of event_log, playback_events and playback_charges, filled; the relay is past every event. */
-async function pastMonth(month = '2025-01', events = EVENTS): Promise<void> {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  const from = new Date(Date.UTC(y, m - 1, 1));
-  const ddl = ['event_log', 'playback_events', 'playback_charges'].map((t) => monthPartitionsDdl(from, 1, t)).join('\n');
-  await sql.raw(ddl).execute(database.db);
-  await sql`
-    INSERT INTO event_log (event_type, aggregate_type, aggregate_id, data, metadata, created_at, created_by)
-    SELECT 'com.nedlia.test.archived', 'test', gen_random_uuid(),
-           jsonb_build_object('i', g, 'text', 'line one' || chr(10) || 'two "quoted" é ✓', 'n', 1.0000001 * g),
-           CASE WHEN g % 7 = 0 THEN NULL ELSE '{"k": [1, 2.50, null]}'::jsonb END,
-           ${from}::timestamptz + g * interval '37 seconds' + interval '0.000123 seconds', CASE WHEN g % 3 = 0 THEN NULL ELSE 'tester' END
-    FROM generate_series(1, ${events}) g`.execute(database.db);
-  await sql`
-    INSERT INTO playback_events (received_at, event_id, type, placement_id, video_id, product_id, occurred_at, session_id, properties, batch_id)
-    SELECT ${from}::timestamptz + g * interval '1 hour', gen_random_uuid(), 'impression', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(),
-           ${from}::timestamptz + g * interval '1 hour', 's' || g, '{"w": 1920}'::jsonb, gen_random_uuid()
-    FROM generate_series(1, 300) g`.execute(database.db);
-  await sql`
-    INSERT INTO playback_charges (applied_at, event_id, campaign_id, type, occurred_at, day, amount, outcome)
-    SELECT ${from}::timestamptz + g * interval '1 hour', gen_random_uuid(), gen_random_uuid(), 'impression',
-           ${from}::timestamptz + g * interval '1 hour', (${from}::timestamptz + g * interval '1 hour')::date, 0.0012345 * g, 'charged'
-    FROM generate_series(1, 250) g`.execute(database.db);
-  await relayPastEverything();
-}
-
-async function relayPastEverything(): Promise<void> {
-  await sql`
-    INSERT INTO outbox_relay_checkpoints (name, tx_id, position) VALUES ('archive-test', pg_current_xact_id(), 9223372036854775807)
-    ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position`.execute(database.db);
-}
+const pastMonth = (month = '2025-01', events = EVENTS) => fillPastMonth(database.db, month, events);
+const relayPastEverything = () => relayPast(database.db);
 
 /** Every row of `table`, as PostgreSQL prints it (jsonb text), in primary-key order. */
 async function rowsOf(table: string, orderBy: string): Promise<string[]> {
