@@ -19,6 +19,11 @@ import { archivePartitions, detachPartition, type ArchivePolicy, type ArchiverDe
 import { createLocalStorage } from '../../../src/platform/storage/local/local-storage.js';
 import type { ObjectStorage } from '../../../src/platform/storage/object-storage.js';
 import { ingestionArchivePolicies } from '../../../src/features/ingestion/index.js';
+import { createArchiveWorker } from '../../../src/platform/archive/archive-worker.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
+import { archivePolicies } from '../../../src/entry/archive-policies.js';
+import { allWorkers } from '../../../src/entry/workers.js';
+import { pino } from 'pino';
 import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { fillPastMonth, relayPastEverything as relayPast } from '../../support/past-partitions.js';
 
@@ -252,6 +257,26 @@ describe(`partition archiver (${engine})`, () => {
     expect(await exists('event_log_2025_05_restored')).toBe(false);
     await expect(restoreArchive({ db: database.db, storage }, { table: 'event_log', partition: 'event_log_2099_01' })).rejects.toThrow(/no archive manifest/);
     await expect(restoreArchive({ db: database.db, storage }, { table: 'event_log; DROP TABLE x', partition: 'p' })).rejects.toThrow(/not a table name/);
+  }, 120_000);
+
+  it('runs on schedule as the partition-archiver background worker', async () => {
+    await pastMonth('2025-07', 100);
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: '', STORAGE: 'local' });
+    const worker = createArchiveWorker(archivePolicies, { firstRunMs: 10, everyMs: 3_600_000 });
+    expect(allWorkers.map((w) => w.name)).toContain(worker.name);
+    const running = await worker.start({ config, database, logger: pino({ level: 'silent' }) });
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await archivedRows()).filter((r) => r.status === 'archived').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await running.stop();
+    }
+    expect((await archivedRows()).map((r) => [r.partition_name, r.status])).toEqual([
+      ['event_log_2025_07', 'archived'], ['playback_charges_2025_07', 'archived'], ['playback_events_2025_07', 'archived'],
+    ]);
+    const local = createLocalStorage({ root: path.join(dataDir, 'objects'), timeoutMs: 60_000 });
+    expect(await local.head(archiveKeys('event_log', 'event_log_2025_07').manifestKey)).toBeDefined();
   }, 120_000);
 
   it.runIf(engine === 'postgres')('lets one process archive at a time', async () => {
