@@ -29,8 +29,14 @@ import { tableShape, verifyArchive, writeArchive, type WrittenArchive } from './
 const DAY_MS = 86_400_000;
 /** Session advisory lock held by the one process archiving (PostgreSQL). */
 const ARCHIVER_LOCK = 7_246_110_002;
-/** Bound on waiting for the table lock DETACH and DROP need: busy now, next run. */
-const DDL_LOCK_TIMEOUT = '5s';
+/**
+ * Bound on waiting for the table lock DETACH and DROP need. A plain DETACH takes an ACCESS
+ * EXCLUSIVE lock on the parent for an instant, and while it waits every new query of that
+ * table waits behind it: so it waits at most this long, fails, and the next run tries again.
+ * (DETACH … CONCURRENTLY would need no such lock but cannot run in the transaction that
+ * records the detach.)
+ */
+const DDL_LOCK_TIMEOUT = '1s';
 
 /** What the archiver does with one partitioned table. */
 export interface ArchivePolicy {
