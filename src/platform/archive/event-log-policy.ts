@@ -12,19 +12,19 @@ export function eventLogArchivePolicy(retentionDays: number): ArchivePolicy {
     table: 'event_log',
     retentionDays,
     async hold(tx, partition) {
-      const { rows: [row] } = await sql<{ unpublished: boolean; relays: number | string }>`
-        SELECT
-          (SELECT count(*) FROM outbox_relay_checkpoints) AS relays,
-          EXISTS (
-            SELECT 1 FROM ${sql.raw(`"${partition}"`)} e
-            WHERE NOT EXISTS (SELECT 1 FROM outbox_relay_checkpoints c WHERE (e.tx_id, e.position) <= (c.tx_id, c.position))
-          ) AS unpublished`.execute(tx);
-      if (row?.unpublished) {
-        return Number(row.relays) === 0
-          ? 'no relay has published anything yet (no outbox_relay_checkpoints row): its events would never be published'
-          : 'some of its events are ahead of the relay\'s checkpoint (not published yet)';
-      }
-      return undefined;
+      // An event is published once it is at or behind a relay's checkpoint (tx_id, position):
+      // is any row ahead of the furthest one? One probe of the partition's (tx_id, position) index.
+      const furthest = await sql<{ tx_id: string; position: string }>`
+        SELECT tx_id::text AS tx_id, position::text AS position FROM outbox_relay_checkpoints ORDER BY tx_id DESC, position DESC LIMIT 1`.execute(tx);
+      const table = sql.raw(`"${partition}"`);
+      const checkpoint = furthest.rows[0];
+      const { rows: ahead } = checkpoint
+        ? await sql`SELECT 1 FROM ${table} WHERE (tx_id, position) > (${checkpoint.tx_id}::xid8, ${checkpoint.position}::bigint) LIMIT 1`.execute(tx)
+        : await sql`SELECT 1 FROM ${table} LIMIT 1`.execute(tx);
+      if (ahead.length === 0) return undefined;
+      return checkpoint
+        ? 'some of its events are ahead of the relay\'s checkpoint (not published yet)'
+        : 'no relay has published anything yet (no outbox_relay_checkpoints row): its events would never be published';
     },
   };
 }

@@ -241,6 +241,9 @@ describe(`partition archiver (${engine})`, () => {
     expect(result.held).toEqual([expect.objectContaining({ partition: 'event_log_2025_04', reason: expect.stringMatching(/not published/) })]);
     expect(await attachedTo('event_log')).toContain('event_log_2025_04');
     expect(await archivedRows()).toEqual([]);
+    // No relay ever ran: nothing of the log is known to be published.
+    await sql`DELETE FROM outbox_relay_checkpoints`.execute(database.db);
+    expect((await archivePartitions(deps, [eventLogArchivePolicy(365)])).held).toEqual([expect.objectContaining({ reason: expect.stringMatching(/no relay has published/) })]);
     await relayPastEverything();
     expect((await archivePartitions(deps, [eventLogArchivePolicy(365)])).archived).toHaveLength(1);
   }, 120_000);
