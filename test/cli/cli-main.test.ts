@@ -13,6 +13,8 @@ import { deadLettersUsage } from '../../src/entry/cli/dead-letters-command.js';
 import { seedDemoUsage } from '../../src/entry/cli/seed-demo-command.js';
 import { backupUsage } from '../../src/entry/cli/backup-command.js';
 import { restoreUsage } from '../../src/entry/cli/restore-command.js';
+import { archiveUsage } from '../../src/entry/cli/archive-command.js';
+import { restoreArchiveUsage } from '../../src/entry/cli/restore-archive-command.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -46,6 +48,8 @@ describe('cli', () => {
       'seed-demo': seedDemoUsage,
       backup: backupUsage,
       restore: restoreUsage,
+      archive: archiveUsage,
+      'restore-archive': restoreArchiveUsage,
     });
   });
 

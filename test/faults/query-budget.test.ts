@@ -74,7 +74,7 @@ it('maintenance waits past the request budget', async () => {
     INSERT INTO idempotency_keys (caller, key, request_hash, expires_at)
     VALUES ('budget-test', 'expired', 'h', now() - interval '1 day')`.execute(database.db);
   const { released } = await holdLock('idempotency_keys');
-  const stop = scheduleMaintenance(service, logger, { inboxRetentionDays: 14 }, 100);
+  const stop = scheduleMaintenance(service, logger, { inboxRetentionDays: 14, deadLetterRetentionDays: 90 }, 100);
   try {
     await released;
     await eventually(

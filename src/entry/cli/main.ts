@@ -36,6 +36,14 @@ export const commands: Record<string, { usage: string; run: Command }> = {
     usage: 'restore FILE   restore a backup into an empty DATA_DIR (the service stopped)',
     run: async (args, out) => (await import('./restore-command.js')).restoreCommand(loadConfig(), args, out),
   },
+  archive: {
+    usage: 'archive [--dry-run]   archive every partition past its retention to object storage (verified), then drop it',
+    run: async (args, out) => void (await (await import('./archive-command.js')).archiveCommand(loadConfig(), args, out)),
+  },
+  'restore-archive': {
+    usage: 'restore-archive TABLE PARTITION [--into NAME] | restore-archive MANIFEST_KEY   load one archive back into a table for audit (verified first)',
+    run: async (args, out) => void (await (await import('./restore-archive-command.js')).restoreArchiveCommand(loadConfig(), args, out)),
+  },
 };
 
 function usage(): string {

@@ -25,3 +25,4 @@ export const ingestionConsumers: readonly Consumer[] = [campaignMatcher];
 export const ingestionEvents: EventTypeSet = { definitions: ingestionEventDefinitions };
 
 export { PlaybackEventTypes } from './ingestion-events.js';
+export { ingestionArchivePolicies } from './operations/ingestion-maintenance.js';

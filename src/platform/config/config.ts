@@ -59,6 +59,12 @@ export interface Config {
   consumers: string[];
   /** Days a consumer's inbox remembers a processed event (hourly purge, see inbox-repository.ts). */
   inboxRetentionDays: number;
+  /** Days after its month ends that an `event_log` partition is archived to object storage and dropped (platform/archive/). */
+  eventLogRetentionDays: number;
+  /** Days a replayed or discarded dead letter is kept after it was resolved (never less than the inbox's). */
+  deadLetterRetentionDays: number;
+  /** Days a finished webhook delivery (succeeded or failed) and its attempts are kept. */
+  webhookDeliveryRetentionDays: number;
   /** Video analysis (features/analysis): limits of one analysis and of a worker. */
   analysis: {
     /** Analyses a worker process runs at once. */
@@ -280,6 +286,9 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     consumers: list(env, 'CONSUMERS'),
     inboxRetentionDays: integer(env, 'INBOX_RETENTION_DAYS', 14, 1, 3650),
+    eventLogRetentionDays: integer(env, 'EVENT_LOG_RETENTION_DAYS', 365, 30, 36_500),
+    deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 90, 1, 36_500),
+    webhookDeliveryRetentionDays: integer(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 1, 36_500),
     analysis: {
       concurrency: integer(env, 'ANALYSIS_CONCURRENCY', 1, 1, 64),
       maxDownloadBytes: integer(env, 'ANALYSIS_MAX_DOWNLOAD_MB', 500, 1, 100_000) * 1024 * 1024,

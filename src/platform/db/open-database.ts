@@ -15,6 +15,7 @@ import { migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
 import { purgeExpiredKeys } from '../http/idempotency-key-repository.js';
 import { purgeExpiredInbox } from '../events/inbox-repository.js';
+import { purgeResolvedDeadLetters } from '../events/dead-letter-repository.js';
 
 export interface ConnectOptions {
   poolSize?: number;
@@ -113,13 +114,15 @@ async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Log
 }
 
 /** The settings maintenance tasks read (a `Config` will do). */
-export type MaintenanceSettings = Pick<Config, 'inboxRetentionDays'>;
+export type MaintenanceSettings = Pick<Config, 'inboxRetentionDays' | 'deadLetterRetentionDays'>;
 
 /** Housekeeping that every process may run (each task is idempotent). */
 const MAINTENANCE: Record<string, (handle: DatabaseHandle, settings: MaintenanceSettings) => Promise<unknown>> = {
   'event_log partitions': (handle) => ensureEventLogPartitions(handle.db),
   'expired idempotency keys': (handle) => purgeExpiredKeys(handle.db),
   'expired inbox rows': (handle, settings) => purgeExpiredInbox(handle.db, { retentionDays: settings.inboxRetentionDays }),
+  'resolved dead letters': (handle, settings) =>
+    purgeResolvedDeadLetters(handle.db, { retentionDays: settings.deadLetterRetentionDays, inboxRetentionDays: settings.inboxRetentionDays }),
 };
 
 /** Runs every maintenance task once; a failing task is logged and does not stop the others. */

@@ -66,6 +66,14 @@ export async function ensureMonthlyPartitions(db: AnyKysely, tables: readonly st
   });
 }
 
+/**
+ * Takes the lock every change of partitions holds (creation, drop, the archiver's detach),
+ * for the rest of transaction `tx`.
+ */
+export async function lockPartitions(tx: AnyKysely): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`.execute(tx);
+}
+
 /** Drops one partition, under the same lock as the creations. */
 export async function dropPartition(db: AnyKysely, name: string): Promise<void> {
   await db.transaction().execute(async (tx) => {

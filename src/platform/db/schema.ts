@@ -493,3 +493,25 @@ export interface Database {
   sync_changes: SyncChangesTable;
   sync_requests: SyncRequestsTable;
 }
+
+/** Migration 0011: the partitions the archiver detached, exported and dropped (platform/archive/). */
+export interface ArchivedPartitionsTable {
+  partition_name: string;
+  parent_table: string;
+  range_from: Timestamp;
+  range_to: Timestamp;
+  status: Generated<'detached' | 'archived'>;
+  object_key: string;
+  manifest_key: string;
+  row_count: number | null;
+  compressed_bytes: number | null;
+  compressed_sha256: string | null;
+  rows_sha256: string | null;
+  detached_at: Generated<Date>;
+  archived_at: Timestamp | null;
+  last_error: string | null;
+}
+
+export interface Database {
+  archived_partitions: ArchivedPartitionsTable;
+}

@@ -9,6 +9,28 @@ import type { Database, DeadLetterStatus, DeadLettersTable } from '../db/schema.
 type Executor = Kysely<Database>;
 export type DeadLetterRow = Selectable<DeadLettersTable>;
 
+/**
+ * Deletes the dead letters replayed or discarded more than `retentionDays` ago (never
+ * fewer days than `inboxRetentionDays`: the inbox purge keeps an event's rows for that
+ * long after a replay, and reads the replay here), `batchSize` per statement. Pending dead
+ * letters are never purged. Answers how many went.
+ */
+export async function purgeResolvedDeadLetters(db: Executor, options: { retentionDays: number; inboxRetentionDays: number; batchSize?: number }): Promise<number> {
+  const days = Math.max(options.retentionDays, options.inboxRetentionDays);
+  const batchSize = options.batchSize ?? 5000;
+  let deleted = 0;
+  for (;;) {
+    const result = await sql`
+      DELETE FROM dead_letters WHERE id IN (
+        SELECT id FROM dead_letters
+        WHERE status <> 'pending' AND resolved_at < NOW() - make_interval(days => ${days}::int)
+        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`.execute(db);
+    const count = Number(result.numAffectedRows ?? 0);
+    deleted += count;
+    if (count < batchSize) return deleted;
+  }
+}
+
 /** Counts a failed attempt; keeps when the first one happened. */
 export async function recordFailure(db: Executor, consumer: string, eventId: string, error: string): Promise<void> {
   await db

@@ -3,7 +3,9 @@
  * (each step is idempotent and bounded):
  * - monthly partitions of `playback_events` and `playback_charges` from this month to 3
  *   months ahead (an insert never meets a missing partition), as platform/db/partitions.ts does for event_log;
- * - partitions wholly older than `INGEST_RAW_RETENTION_DAYS` are dropped;
+ * - partitions wholly older than `INGEST_RAW_RETENTION_DAYS` are not dropped here: the
+ *   platform's archiver (platform/archive/, on the policies of `ingestionArchivePolicies`)
+ *   exports them to object storage, verifies the export, and only then drops them;
  * - ids older than the dedup window (`INGEST_WINDOW_DAYS` + 2 days) leave
  *   `ingest_event_ids`, in chunks of 10,000;
  * - frequency counts of sessions unseen for 2 days leave `session_frequency`.
@@ -12,8 +14,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../../platform/db/schema.js';
 import { dedupRetentionDays } from '../events/event-rules.js';
-import { listPartitions } from './ingestion-status-repository.js';
-import { dropPartition, ensureMonthlyPartitions, partitionEnd } from '../../../platform/db/partitions.js';
+import { ensureMonthlyPartitions } from '../../../platform/db/partitions.js';
+import type { ArchivePolicy } from '../../../platform/archive/partition-archiver.js';
 
 const TABLES = ['playback_events', 'playback_charges'] as const;
 const DAY_MS = 86_400_000;
@@ -31,17 +33,9 @@ export async function ensurePartitions(db: Kysely<Database>, now = new Date(), m
   await ensureMonthlyPartitions(db, TABLES, now, monthsAhead);
 }
 
-/** Drops the partitions whose month ended more than `retentionDays` ago; returns their names. */
-export async function dropExpiredPartitions(db: Kysely<Database>, retentionDays: number, now = new Date()): Promise<string[]> {
-  const cutoff = now.getTime() - retentionDays * DAY_MS;
-  const dropped: string[] = [];
-  for (const { name } of await listPartitions(db)) {
-    const end = partitionEnd(name);
-    if (!end || end.getTime() > cutoff) continue;
-    await dropPartition(db, name);
-    dropped.push(name);
-  }
-  return dropped;
+/** The raw tables' archive policies: a month is archived and dropped `rawRetentionDays` after it ends. */
+export function ingestionArchivePolicies(rawRetentionDays: number): ArchivePolicy[] {
+  return TABLES.map((table) => ({ table, retentionDays: rawRetentionDays }));
 }
 
 /** Deletes dedup ids older than the window, chunk by chunk; returns how many. */
@@ -66,7 +60,6 @@ export async function purgeSessions(db: Kysely<Database>, now = new Date()): Pro
 export async function runIngestionMaintenance(db: Kysely<Database>, settings: MaintenanceSettings, logger: Logger, now = new Date()): Promise<void> {
   const steps: [string, () => Promise<unknown>][] = [
     ['partitions', () => ensurePartitions(db, now)],
-    ['expired partitions', () => dropExpiredPartitions(db, settings.rawRetentionDays, now)],
     ['expired dedup ids', () => purgeDedupIds(db, settings.windowDays, now)],
     ['idle sessions', () => purgeSessions(db, now)],
   ];

@@ -13,6 +13,7 @@ import * as m0007 from './0007-placement-files.js';
 import * as m0008 from './0008-notifications-webhooks-sync.js';
 import * as m0009 from './0009-ingestion.js';
 import * as m0010 from './0010-video-analysis.js';
+import * as m0011 from './0011-archived-partitions.js';
 import * as m0014 from './0014-list-pages.js';
 
 export const migrations: Record<string, Migration> = {
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
   '0008-notifications-webhooks-sync': m0008,
   '0009-ingestion': m0009,
   '0010-video-analysis': m0010,
+  '0011-archived-partitions': m0011,
   '0014-list-pages': m0014,
 };
