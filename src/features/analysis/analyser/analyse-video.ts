@@ -30,7 +30,7 @@ export type AnalysisOutcome =
   | { kind: 'skipped'; why: string };
 
 export function enginesOf(deps: AnalyserDeps): TranscriptionEngine[] {
-  return [subtitleEngine, pocketsphinxEngine({ modelDir: deps.settings.pocketsphinxModelDir, parallel: deps.settings.transcribeParallel })];
+  return [subtitleEngine, pocketsphinxEngine({ modelDir: deps.settings.pocketsphinxModelDir, tempDir: deps.settings.tempDir, parallel: deps.settings.transcribeParallel })];
 }
 
 export interface AnalyseRequest {
