@@ -86,7 +86,7 @@ export function pocketsphinxEngine(options: PocketsphinxOptions): TranscriptionE
     async transcribe(input) {
       const wav = await input.audio();
       const lm = path.join(options.modelDir, 'en-us.lm.bin');
-      const { file: dictionary } = await dictionaryFor(lm, path.join(options.modelDir, 'cmudict-en-us.dict'), options.tempDir);
+      const { file: dictionary } = await dictionaryFor(lm, path.join(options.modelDir, 'cmudict-en-us.dict'), options.tempDir, input.limits);
       const model = { dir: options.modelDir, dictionary };
       const duration = input.info.duration;
       // At most one part per core: each part costs a decoder and a model load, so more parts than cores only add loads.
