@@ -135,11 +135,16 @@ export function sherpaEngine(options: SherpaOptions): TranscriptionEngine {
       const cuts = count > 1 ? cutPoints(duration, await findSilences(wav, 0.3, input.limits), count, 5) : [];
       const ends = [...cuts, duration];
       const bounds = ends.map((to, i) => ({ from: i === 0 ? 0 : ends[i - 1]!, to }));
-      const parts = bounds.length === 1 ? [wav] : await Promise.all(bounds.map(async ({ from, to }, i) => {
-        const part = path.join(input.workDir, `sherpa-part-${i}.wav`);
-        await cutAudio(wav, part, from, to, input.limits);
-        return part;
-      }));
+      const parts: string[] = [];
+      if (bounds.length === 1) parts.push(wav);
+      else {
+        // One ffmpeg at a time: a long file has many parts.
+        for (const [i, { from, to }] of bounds.entries()) {
+          const part = path.join(input.workDir, `sherpa-part-${i}.wav`);
+          await cutAudio(wav, part, from, to, input.limits);
+          parts.push(part);
+        }
+      }
       const run = await runTool({
         command: process.execPath,
         args: ['--input-type=module', '-e', CHILD, JSON.stringify({ model, parts })],
