@@ -5,7 +5,9 @@
  * BENCH_DATABASE_URL's server. Prints, per pocketsphinx setting
  * (ANALYSIS_TRANSCRIBE_PARALLEL, default `1,2`): seconds of audio per second of wall
  * time from the request to `completed`, the peak memory of the worker and its children
- * (summed RSS, sampled every 50 ms), and the word error rate against the known text.
+ * (summed RSS and summed PSS, sampled every 50 ms, with the RSS by command at the peak
+ * and the idle worker's), the CPU seconds the worker and its tools spent, and the word
+ * error rate against the known text.
  * With Debian's pocketsphinx-testdata installed it also reports the word error rate on
  * its LibriVox recordings. BENCH_ANALYZE_RUNS (default 2) runs per setting; the best is kept.
  */
@@ -63,34 +65,73 @@ const clip = speechClip(mediaDir, 'bench', sentences, { gapSeconds: 1 });
 const media = await startMediaServer();
 media.route('/bench.mp4', { file: clip.file, contentType: 'video/mp4' });
 
-/** Summed RSS (bytes) of `pid` and every process below it. */
-function treeRss(pid: number): number {
+/** The processes of the tree under `pid` (itself included). */
+function treeOf(pid: number): number[] {
   const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
-      rss.set(Number(entry), Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024);
+      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     } catch {
       // gone
     }
   }
-  let total = 0;
+  const tree: number[] = [];
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop()!;
-    total += rss.get(p) ?? 0;
+    tree.push(p);
     stack.push(...(children.get(p) ?? []));
   }
-  return total;
+  return tree;
 }
 
+interface TreeMemory {
+  /** Summed RSS: pages shared between processes (and with other processes of the machine) counted in each. */
+  rss: number;
+  /** Summed PSS: each shared page divided among the processes that map it. */
+  pss: number;
+  /** RSS by command name at that moment. */
+  byCommand: Record<string, number>;
+}
+
+/** The memory (bytes) of `pid` and every process below it. */
+function treeMemory(pid: number): TreeMemory {
+  const memory: TreeMemory = { rss: 0, pss: 0, byCommand: {} };
+  for (const p of treeOf(pid)) {
+    try {
+      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      const rss = Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) * 1024;
+      memory.rss += rss;
+      memory.pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) * 1024;
+      const command = path.basename(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+      memory.byCommand[command] = (memory.byCommand[command] ?? 0) + rss;
+    } catch {
+      // gone
+    }
+  }
+  return memory;
+}
+
+/** CPU seconds of `pid` and of its children it has waited for (utime, stime, cutime, cstime). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / 100;
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
 async function analyseOnce(worker: ReturnType<typeof spawnService>, target: string) {
-  let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, treeRss(worker.child.pid!))), 50);
+  let peak: TreeMemory = { rss: 0, pss: 0, byCommand: {} };
+  let peakPss = 0;
+  const sampler = setInterval(() => {
+    const now = treeMemory(worker.child.pid!);
+    if (now.rss > peak.rss) peak = now;
+    peakPss = Math.max(peakPss, now.pss);
+  }, 50);
+  const cpuBefore = cpuSeconds(worker.child.pid!);
   const started = performance.now();
   const { video } = await requestAnalysis(
     { db: database.db, context: { actor: { userId: `bench-${randomUUID()}`, roles: ['creator'] }, correlationId: randomUUID() } },
@@ -105,8 +146,10 @@ async function analyseOnce(worker: ReturnType<typeof spawnService>, target: stri
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
+  // The worker reaps each tool as it ends: their CPU time is in its children's counters by now.
+  const cpu = cpuSeconds(worker.child.pid!) - cpuBefore;
   const transcript = await database.db.selectFrom('transcripts').select('content').where('video_id', '=', video.id).executeTakeFirstOrThrow();
-  return { seconds, peak, text: transcript.content };
+  return { seconds, cpu, peak: peak.rss, peakPss, peakByCommand: peak.byCommand, text: transcript.content };
 }
 
 async function startWorker(parallel: number) {
@@ -124,15 +167,26 @@ try {
   console.log(`clip: ${clip.duration.toFixed(1)} s of speech, ${clip.text.split(' ').length} words; ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)}`);
   for (const parallel of settings) {
     const worker = await startWorker(parallel);
+    const idle = treeMemory(worker.child.pid!);
     let best: Awaited<ReturnType<typeof analyseOnce>> | undefined;
+    let peak = 0;
+    let peakPss = 0;
+    let peakByCommand: Record<string, number> = {};
     for (let i = 0; i < runs; i++) {
       const result = await analyseOnce(worker, `${media.url('/bench.mp4')}?run=${parallel}-${i}`);
-      if (!best || result.seconds < best.seconds) best = { ...result, peak: Math.max(result.peak, best?.peak ?? 0) };
+      if (result.peak > peak) [peak, peakByCommand] = [result.peak, result.peakByCommand];
+      peakPss = Math.max(peakPss, result.peakPss);
+      if (!best || result.seconds < best.seconds) best = result;
     }
     console.log(
       `ANALYSIS_TRANSCRIBE_PARALLEL=${parallel}: ${(clip.duration / best!.seconds).toFixed(2)}× real time end to end ` +
-        `(${best!.seconds.toFixed(2)} s for ${clip.duration.toFixed(1)} s, best of ${runs}), peak memory ${(best!.peak / 1024 / 1024).toFixed(0)} MB ` +
-        `(worker + children), WER ${(wordErrorRate(clip.text, best!.text) * 100).toFixed(1)}%`,
+        `(${best!.seconds.toFixed(2)} s for ${clip.duration.toFixed(1)} s, best of ${runs}; ${best!.cpu.toFixed(2)} s of CPU, ` +
+        `${(clip.duration / best!.cpu).toFixed(2)} s of audio per CPU second), peak memory ${mb(peak)} MB summed RSS / ${mb(peakPss)} MB summed PSS ` +
+        `(worker + children), WER ${(wordErrorRate(clip.text, best!.text) * 100).toFixed(1)}%; load average ${os.loadavg()[0]!.toFixed(1)}`,
+    );
+    console.log(
+      `  idle worker ${mb(idle.rss)} MB RSS (${Object.entries(idle.byCommand).map(([c, b]) => `${c} ${mb(b)}`).join(', ')}); ` +
+        `at the peak: ${Object.entries(peakByCommand).map(([c, b]) => `${c} ${mb(b)}`).join(', ')} MB RSS`,
     );
     worker.child.kill('SIGTERM');
     await worker.exit;

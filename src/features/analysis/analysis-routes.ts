@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FeatureContext } from '../../platform/http/feature-routes.js';
 import { actorOf } from '../../platform/http/authenticate.js';
-import { IdParams, VideoSchema, commandOf, problems, videoJson } from '../catalog/index.js';
+import { IdParams, IdempotencyHeaders, VideoSchema, commandOf, problems, videoJson } from '../catalog/index.js';
 import { getTranscript, requestAnalysis } from './analysis-use-cases.js';
 import { AnalyzeBody, TranscriptQuery, TranscriptSchema, transcriptJson, transcriptVtt } from './analysis-schemas.js';
 
@@ -23,12 +23,16 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<FeatureContext> = async (
           'poll it: `analysis_status` goes `queued` → `processing` → `completed` (with `duration` and a transcript at ' +
           '`/v1/videos/{id}/transcript`) or `failed` (with `failure_reason`), and `analysis_progress` goes 0 → 100. ' +
           'Asking again for the same URL while your analysis of it runs answers the same video (nothing is downloaded twice). ' +
+          'With `Idempotency-Key`, a retry replays the first response (the same 202 and `Location`) for 24 h, even once that ' +
+          'analysis has ended; the same key with another body is 422, and 409 while the first request still runs. ' +
           'Conventions: problem+json errors; creators and admins only.',
+        headers: IdempotencyHeaders,
         body: AnalyzeBody,
-        response: { 202: VideoSchema, ...problems(400, 401, 403, 413, 415, 422, 429) },
+        response: { 202: VideoSchema, ...problems(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
+      // commandOf: with an Idempotency-Key, the request runs in the key's transaction, committed with its stored response.
       const { video } = await requestAnalysis(commandOf(deps, request), request.body);
       reply.code(202).header('location', `/v1/videos/${video.id}`);
       return videoJson(video);

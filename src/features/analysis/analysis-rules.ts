@@ -63,3 +63,17 @@ export const failures = {
 export function gaveUp(attempts: number, message: string): string {
   return `the analysis failed ${attempts} times, the last with: ${message}`;
 }
+
+/**
+ * The reason stored when the analyser's event went to the dead letters: the analysis
+ * can no longer finish by itself, and asking again (POST /v1/analyze) starts a new one.
+ */
+export function deadLettered(cause: 'invalid' | 'failed' | 'abandoned', attempts: number, error: string): string {
+  const again = 'analyse the URL again to retry';
+  const detail = error.replace(/^Error: /, '').slice(0, 500);
+  if (cause === 'abandoned') {
+    return `the analysis was interrupted ${attempts} times before it could finish (the worker stopped, or ran past its time, while analysing this video); ${again}`;
+  }
+  if (cause === 'invalid') return `the analysis request could not be read (${detail}); ${again}`;
+  return `${gaveUp(attempts, detail)}; ${again}`;
+}

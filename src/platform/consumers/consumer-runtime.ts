@@ -11,7 +11,9 @@
  * than the maximum (the worker kept dying while handling it) is dead-lettered without
  * running the handler again. A consumer with `prepare` (long work: downloads, child
  * processes) has it run first, outside any transaction, unless the inbox already has
- * the event; a failure there is retried like a failing handler.
+ * the event; a failure there is retried like a failing handler. Whenever an event is
+ * dead-lettered, the consumer's `onDeadLetter` (when it declares one) then runs in a
+ * transaction of its own, told why (`invalid`, `failed` or `abandoned`).
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -26,7 +28,7 @@ import { clearFailures, inInbox, insertDeadLetter, recordFailure } from '../even
 import type { Database } from '../db/schema.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { OutageLog } from '../logging/polling.js';
-import type { Consumer } from './consumer.js';
+import type { Consumer, DeadLetterCause } from './consumer.js';
 import { formatTraceparent, inConsumerSpan } from './trace-context.js';
 
 export interface ConsumerRuntimeDependencies {
@@ -107,19 +109,21 @@ export class ConsumerRuntime {
     const problems = eventProblems(event, this.#registry);
     if (problems.length > 0) {
       const reason = `invalid event: ${problems.join('; ')}`;
-      await insertDeadLetter(this.deps.db, { consumer: consumer.name, event, error: reason, attempts: attempt });
-      metrics?.deadLettered.inc(labels);
-      base.warn({ problems }, 'invalid event dead-lettered');
-      return { kind: 'ack' };
+      return this.#unlessDatabaseAway(async () => {
+        await this.#deadLetter(consumer, event, { cause: 'invalid', error: reason, attempts: attempt }, base);
+        base.warn({ problems }, 'invalid event dead-lettered');
+        return { kind: 'ack' };
+      });
     }
 
     if (attempt > maxAttempts) {
-      if (await inInbox(this.deps.db, consumer.name, event.id)) return { kind: 'ack' };
-      const reason = `gave up after ${attempt - 1} deliveries that did not complete (worker crash or lease expiry)`;
-      await insertDeadLetter(this.deps.db, { consumer: consumer.name, event, error: reason, attempts: attempt - 1 });
-      metrics?.deadLettered.inc(labels);
-      base.error({ reason }, 'event dead-lettered');
-      return { kind: 'ack' };
+      return this.#unlessDatabaseAway(async () => {
+        if (await inInbox(this.deps.db, consumer.name, event.id)) return { kind: 'ack' };
+        const reason = `gave up after ${attempt - 1} deliveries that did not complete (worker crash or lease expiry)`;
+        await this.#deadLetter(consumer, event, { cause: 'abandoned', error: reason, attempts: attempt - 1 }, base);
+        base.error({ reason }, 'event dead-lettered');
+        return { kind: 'ack' };
+      });
     }
 
     const started = performance.now();
@@ -194,9 +198,56 @@ export class ConsumerRuntime {
       log.warn({ err: error, retry_in_ms: decision.delayMs }, 'event handling failed; will retry');
       return { kind: 'retry', delayMs: decision.delayMs };
     }
-    await insertDeadLetter(this.deps.db, { consumer: consumer.name, event, error: message, attempts: attempt });
-    metrics?.deadLettered.inc(labels);
+    await this.#deadLetter(consumer, event, { cause: 'failed', error: message, attempts: attempt }, log);
     log.error({ err: error }, 'event dead-lettered after the last attempt');
     return { kind: 'ack' };
+  }
+
+  /**
+   * Records the dead letter, then runs the consumer's `onDeadLetter` in a transaction of
+   * its own. A hook that fails leaves the dead letter recorded and is logged; a lost
+   * database connection is thrown, so that the delivery comes again.
+   */
+  async #deadLetter(consumer: Consumer, event: CloudEvent, entry: { cause: DeadLetterCause; error: string; attempts: number }, log: Logger): Promise<void> {
+    await insertDeadLetter(this.deps.db, { consumer: consumer.name, event, error: entry.error, attempts: entry.attempts });
+    this.deps.metrics?.deadLettered.inc({ consumer: consumer.name });
+    const hook = consumer.onDeadLetter?.bind(consumer);
+    if (!hook || typeof event !== 'object' || event === null) return;
+    try {
+      await this.deps.db.transaction().execute((tx) =>
+        hook(event, {
+          tx,
+          logger: log,
+          ...entry,
+          emit: async (events: readonly NewEvent[]) => {
+            const built = events.map((e) =>
+              buildEvent(e, {
+                correlationId: typeof event.correlationid === 'string' ? event.correlationid : String(event.id),
+                ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
+                actor: `system:${consumer.name}`,
+              }),
+            );
+            await insertEvents(tx, built);
+            return built;
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConnectionFault(error)) throw error;
+      log.error({ err: error, cause: entry.cause }, 'the on-dead-letter hook failed; the dead letter stays recorded');
+    }
+  }
+
+  /** Runs `work`; a lost database connection is logged once per outage and answers a retry. */
+  async #unlessDatabaseAway(work: () => Promise<Outcome>): Promise<Outcome> {
+    try {
+      const outcome = await work();
+      this.#databaseOutage.succeeded();
+      return outcome;
+    } catch (error) {
+      if (!isConnectionFault(error)) throw error;
+      this.#databaseOutage.failed(error);
+      return { kind: 'retry', delayMs: UNRECORDED_RETRY_MS };
+    }
   }
 }

@@ -20,6 +20,7 @@ import { keys, type AnalyserDeps } from './analyser-deps.js';
 import { downloadMedia } from './download.js';
 import { extractAudio, probe, type ToolLimits } from './media-tools.js';
 import { pocketsphinxEngine } from './pocketsphinx-engine.js';
+import { sherpaEngine } from './sherpa-engine.js';
 import { subtitleEngine } from './subtitle-engine.js';
 import { chooseEngine, type TranscriptionEngine, type TranscriptionInput } from './transcriber.js';
 import { withWorkspace } from './workspace.js';
@@ -29,8 +30,10 @@ export type AnalysisOutcome =
   | { kind: 'failed'; reason: string }
   | { kind: 'skipped'; why: string };
 
-export function enginesOf(deps: AnalyserDeps): TranscriptionEngine[] {
-  return [subtitleEngine, pocketsphinxEngine({ modelDir: deps.settings.pocketsphinxModelDir, parallel: deps.settings.transcribeParallel })];
+/** The engines in the order they are tried: the media's subtitles, sherpa-onnx only when a model directory is configured, pocketsphinx. */
+export function enginesOf(deps: Pick<AnalyserDeps, 'settings' | 'modelDir'>): TranscriptionEngine[] {
+  const better = deps.modelDir ? [sherpaEngine({ modelDir: deps.modelDir })] : [];
+  return [subtitleEngine, ...better, pocketsphinxEngine({ modelDir: deps.settings.pocketsphinxModelDir, tempDir: deps.settings.tempDir, parallel: deps.settings.transcribeParallel })];
 }
 
 export interface AnalyseRequest {

@@ -5,13 +5,19 @@
  * processes (the event loop and the lease heartbeat keep running); `handle` then
  * commits the outcome with the inbox record. A worker runs `ANALYSIS_CONCURRENCY`
  * analyses at once. A worker that dies mid-analysis loses its lease; the delivery comes
- * again and starts over (its temporary files are swept by the next start).
+ * again and starts over (its temporary files are swept by the next start). When the
+ * event is dead-lettered all the same (a worker that keeps dying, a commit that keeps
+ * failing, an unreadable event), `onDeadLetter` ends the video `failed` with a reason
+ * a person understands, so that it never stays `processing`.
  */
 import type { Consumer } from '../../../platform/consumers/consumer.js';
 import { AnalysisEventTypes } from '../analysis-events.js';
 import { finishAnalysis, upsertTranscript } from '../analysis-repository.js';
+import { deadLettered } from '../analysis-rules.js';
 import { analyserConfig, analyserDeps } from './analyser-deps.js';
 import { analyseVideo, type AnalysisOutcome } from './analyse-video.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Requested {
   video_id: string;
@@ -50,5 +56,18 @@ export const videoAnalyser: Consumer = {
     if (!(await finishAnalysis(tx, videoId, { status: 'completed', duration: outcome.duration, mediaPath: outcome.mediaPath }))) return;
     await upsertTranscript(tx, { videoId, language: outcome.language, content: outcome.text, segments: outcome.segments, jsonPath: outcome.jsonPath, vttPath: outcome.vttPath });
     await emit([{ type: AnalysisEventTypes.videoAnalysisCompleted, subject: videoId, data: { video_id: videoId, status: 'completed', duration: outcome.duration } }]);
+  },
+  async onDeadLetter(event, { tx, cause, attempts, error, emit, logger }) {
+    const data: unknown = event.data;
+    const videoId = typeof data === 'object' && data !== null ? (data as { video_id?: unknown }).video_id : undefined;
+    if (typeof videoId !== 'string' || !UUID.test(videoId)) {
+      logger.error({ cause }, 'dead-lettered analysis names no video: nothing to end');
+      return;
+    }
+    const reason = deadLettered(cause, attempts, error);
+    if (await finishAnalysis(tx, videoId, { status: 'failed', reason })) {
+      await emit([{ type: AnalysisEventTypes.videoAnalysisCompleted, subject: videoId, data: { video_id: videoId, status: 'failed', failure_reason: reason } }]);
+      logger.warn({ video_id: videoId, cause, reason }, 'dead-lettered analysis ended as failed');
+    }
   },
 };

@@ -17,7 +17,15 @@ export interface AnalyserDeps {
   httpsOnly: boolean;
   storage: ObjectStorage;
   fetch: OutboundFetch;
+  /**
+   * `ANALYSIS_MODEL_DIR`: a directory with a sherpa-onnx speech model, which makes that
+   * engine the one for audio (sherpa-engine.ts); unset, pocketsphinx transcribes.
+   */
+  modelDir: string | undefined;
 }
+
+/** `ANALYSIS_MODEL_DIR`, declared here, where it is read: the directory, or undefined when unset or blank. */
+export const modelDirOf = (env: NodeJS.ProcessEnv): string | undefined => env.ANALYSIS_MODEL_DIR?.trim() || undefined;
 
 let deps: Promise<AnalyserDeps> | undefined;
 
@@ -38,6 +46,7 @@ export function analyserDeps(): Promise<AnalyserDeps> {
       httpsOnly: config.nodeEnv === 'production',
       storage: createObjectStorage(config),
       fetch: outboundFetchFromConfig(config, { timeoutMs: settings.timeoutMs, maxResponseBytes: settings.maxDownloadBytes }),
+      modelDir: modelDirOf(process.env),
     };
   })().catch((error: unknown) => {
     deps = undefined;

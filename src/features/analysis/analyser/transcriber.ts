@@ -1,7 +1,8 @@
 /**
  * The transcription port: an engine turns the prepared media of an analysis into timed
  * segments. `chooseEngine` picks the first that can: the media's own subtitle track
- * when it has one, else pocketsphinx (the default, Debian's pocketsphinx-en-us model).
+ * when it has one, else sherpa-onnx when ANALYSIS_MODEL_DIR names a model directory, else
+ * pocketsphinx (the default, Debian's pocketsphinx-en-us model).
  */
 import type { Segment } from '../transcript-model.js';
 import type { MediaInfo, ToolLimits } from './media-tools.js';
