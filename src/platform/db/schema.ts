@@ -288,6 +288,8 @@ export interface IngestBatchesTable {
   batch_id: string;
   events: number;
   accepted_at: Generated<Date>;
+  /** The batch's events (0012); NULL for batches accepted before it. */
+  payload: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface PlaybackEventsTable {

@@ -34,8 +34,9 @@ export async function findPlacements(db: Kysely<Database>, ids: readonly string[
  * the ids not seen before are recorded in `ingest_event_ids` and kept raw in
  * `playback_events`; their impressions and clicks go to the outbox in batches of 500
  * for the matcher (`playback.events_accepted` v2, built here in SQL from fields the
- * request path validated; the registry checks it again on consume), each batch noted
- * in `ingest_batches` until applied. Returns the ids that were new.
+ * request path validated; the registry checks it again on consume), each batch kept
+ * in `ingest_batches` with the same events until applied (the matcher charges every
+ * waiting batch from there in one transaction). Returns the ids that were new.
  */
 export async function storeEvents(db: Kysely<Database>, events: readonly AcceptedEvent[], correlationId: string): Promise<Set<string>> {
   // In id order: two commits with ids in common lock them in the same order (no deadlock).
@@ -71,7 +72,7 @@ export async function storeEvents(db: Kysely<Database>, events: readonly Accepte
       FROM matchable GROUP BY chunk
     ),
     batches AS (
-      INSERT INTO ingest_batches (batch_id, events) SELECT batch_id, n FROM chunks
+      INSERT INTO ingest_batches (batch_id, events, payload) SELECT batch_id, n, events FROM chunks
     ),
     outbox AS (
       INSERT INTO event_log (id, event_type, aggregate_type, aggregate_id, data, metadata, created_at, created_by)
