@@ -2,5 +2,6 @@
 import type { BackgroundWorker } from '../platform/workers/background-worker.js';
 import { notificationWorkers } from '../features/notifications/index.js';
 import { syncWorkers } from '../features/sync/index.js';
+import { ingestionWorkers } from '../features/ingestion/index.js';
 
-export const allWorkers: readonly BackgroundWorker[] = [...notificationWorkers, ...syncWorkers];
+export const allWorkers: readonly BackgroundWorker[] = [...notificationWorkers, ...syncWorkers, ...ingestionWorkers];

@@ -32,6 +32,8 @@ export interface AdvertisersTable extends Audited {
   contact_email: string;
   billing_info: Json<Record<string, unknown>> | null;
   status: Generated<'active' | 'suspended'>;
+  /** IANA zone a campaign's days count in (0009). */
+  time_zone: Generated<string>;
 }
 
 export interface CampaignsTable extends Audited {
