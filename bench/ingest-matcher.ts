@@ -72,9 +72,9 @@ try {
     });
     await storeEvents(db, events, 'bench');
   }
-  const { rows: [first] } = await sql<{ data: { batch_id: string; events: unknown[] }; id: string }>`
+  const { rows: [first] } = await sql<{ data: { batch_id: string; count: number }; id: string }>`
     SELECT id, data FROM event_log WHERE event_type = 'com.nedlia.playback.events_accepted' ORDER BY created_at LIMIT 1`.execute(db);
-  const event = { specversion: '1.0', id: first!.id, type: 'com.nedlia.playback.events_accepted', source: '/ingestion', subject: first!.data.batch_id, schemaversion: 2, time: new Date().toISOString(), data: first!.data } as unknown as CloudEvent;
+  const event = { specversion: '1.0', id: first!.id, type: 'com.nedlia.playback.events_accepted', source: '/ingestion', subject: first!.data.batch_id, schemaversion: 3, time: new Date().toISOString(), data: first!.data } as unknown as CloudEvent;
 
   const timing = new Timing();
   const timed = db.withPlugin(timing);

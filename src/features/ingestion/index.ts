@@ -10,7 +10,7 @@ import type { EventTypeSet } from '../../platform/events/registry.js';
 import type { FeatureRoutes } from '../../platform/http/feature-routes.js';
 import type { BackgroundWorker } from '../../platform/workers/background-worker.js';
 import { ingestionConstraints } from './ingestion-constraints.js';
-import { ingestionEventDefinitions } from './ingestion-events.js';
+import { ingestionEventDefinitions, ingestionUpcasters } from './ingestion-events.js';
 import { ingestionRoutes } from './ingestion-routes.js';
 import { campaignMatcher } from './matching/campaign-matcher.js';
 import { startIngestionMaintenance } from './operations/ingestion-maintenance.js';
@@ -35,6 +35,6 @@ export const ingestionWorkers: readonly BackgroundWorker[] = [
   },
 ];
 
-export const ingestionEvents: EventTypeSet = { definitions: ingestionEventDefinitions };
+export const ingestionEvents: EventTypeSet = { definitions: ingestionEventDefinitions, upcasters: ingestionUpcasters };
 
 export { PlaybackEventTypes } from './ingestion-events.js';

@@ -15,7 +15,7 @@
  */
 import type { Consumer } from '../../../platform/consumers/consumer.js';
 import { EventTypes } from '../../catalog/index.js';
-import { PlaybackEventTypes, type AcceptedPlaybackEvent, type EventsAcceptedV2 } from '../ingestion-events.js';
+import { PlaybackEventTypes, type AcceptedPlaybackEvent, type EventsAcceptedV3 } from '../ingestion-events.js';
 import { formatTicks, truncateToCents } from './money-rules.js';
 import { chargeEvent, localDay, type CandidateCampaign, type MatchableEvent, type MatchingState } from './matching-rules.js';
 import {
@@ -30,17 +30,19 @@ export const MAX_EVENTS_PER_TRANSACTION = 10_000;
 export const campaignMatcher: Consumer = {
   name: MATCHER,
   types: [PlaybackEventTypes.eventsAccepted],
-  concurrency: 4,
+  // Most deliveries find their batch applied by another's transaction: they take a few ms each.
+  concurrency: 8,
   // A transaction takes well under a second: after a crash, its delivery comes back within 10 s.
   leaseMs: 10_000,
   async handle(event, tx, context) {
-    const delivered = event.data as EventsAcceptedV2;
+    const delivered = event.data as EventsAcceptedV3;
     const own = await lockBatch(tx, delivered.batch_id);
     if (!own) {
       context.logger.debug({ batch_id: delivered.batch_id }, 'batch applied already (with another delivery)');
       return;
     }
     const ownEvents = own.events ?? delivered.events;
+    if (!ownEvents) throw new Error(`batch ${own.batchId} has no events to charge: neither ingest_batches.payload nor the event carries them`);
     const others = context.attempt === 1 ? await lockWaitingBatches(tx, own.batchId, MAX_EVENTS_PER_TRANSACTION - ownEvents.length) : [];
     const events: AcceptedPlaybackEvent[] = [...ownEvents];
     for (const b of others) if (b.events) events.push(...b.events);

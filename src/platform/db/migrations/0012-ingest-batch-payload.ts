@@ -1,6 +1,6 @@
 /**
  * Ingestion: `ingest_batches.payload` holds the impressions and clicks of a batch not yet
- * applied (the same array its `playback.events_accepted` event carries), so one matcher
+ * applied (what v2 of `playback.events_accepted` carried; v3 names the batch only), so one matcher
  * transaction can charge every waiting batch at once instead of one per delivery. NULL
  * for batches accepted before this column: those are charged from their delivery.
  */
