@@ -10,10 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database } from '../src/platform/db/schema.js';
 import pg from 'pg';
 import { pino } from 'pino';
-import { openPostgres } from '../src/platform/db/connect.js';
+import { openPostgres, typeParsers } from '../src/platform/db/connect.js';
 import { migrations } from '../src/platform/db/migrations/index.js';
 import { migrateUp } from '../src/platform/db/migrator.js';
 import { storeEvents } from '../src/features/ingestion/events/event-repository.js';
@@ -77,11 +78,12 @@ try {
   const event = { specversion: '1.0', id: first!.id, type: 'com.nedlia.playback.events_accepted', source: '/ingestion', subject: first!.data.batch_id, schemaversion: 3, time: new Date().toISOString(), data: first!.data } as unknown as CloudEvent;
 
   const timing = new Timing();
-  const timed = db.withPlugin(timing);
-  if (EXPLAIN) {
-    const client = (await (handle as unknown as { pool?: pg.Pool }).pool?.connect());
-    client?.release();
-  }
+  // With BENCH_EXPLAIN the transaction runs on a connection of its own whose notices (the plans) go to stderr.
+  const explainPool = EXPLAIN
+    ? new pg.Pool({ connectionString: url.toString(), max: 1, types: { getTypeParser: ((oid: number, format?: string) => typeParsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser } })
+    : undefined;
+  explainPool?.on('connect', (client) => client.on('notice', (notice) => process.stderr.write(`${notice.message}\n\n`)));
+  const timed = (explainPool ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: explainPool }) }) : db).withPlugin(timing);
   const started = performance.now();
   await timed.transaction().execute(async (tx) => {
     if (EXPLAIN) {
@@ -91,6 +93,7 @@ try {
     await campaignMatcher.handle(event, tx, { logger: pino({ level: 'silent' }), attempt: 1, emit: async () => [] });
   });
   const ms = performance.now() - started;
+  await explainPool?.end();
   const charged = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM playback_charges`.execute(db)).rows[0]!.n);
   const left = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ingest_batches`.execute(db)).rows[0]!.n);
   for (const l of timing.lines) console.log(`${l.ms.toFixed(1).padStart(8)} ms  ${String(l.rows).padStart(6)} rows  ${l.sql}`);
