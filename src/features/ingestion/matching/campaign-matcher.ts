@@ -48,7 +48,6 @@ export const campaignMatcher: Consumer = {
     for (const b of others) if (b.events) events.push(...b.events);
     const candidates = await lockCandidates(tx, [...new Set(events.map((e) => e.product_id))]);
 
-    // What the caps need: the recorded spend of each (campaign, local day), the session counts.
     // The candidates of each product (each event looks only at its product's).
     const byProduct = new Map<string, CandidateCampaign[]>();
     for (const c of candidates) {
@@ -59,6 +58,7 @@ export const campaignMatcher: Consumer = {
       }
     }
     const NONE: CandidateCampaign[] = [];
+    // What the caps need: the recorded spend of each (campaign, local day), the session counts.
     const days = new Map<string, { campaignId: string; day: string }>();
     const sessions = new Map<string, { campaignId: string; placementId: string; sessionId: string }>();
     for (const e of events) {
