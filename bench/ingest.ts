@@ -29,7 +29,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 5000);
-/** BENCH_CPU_PROF=<dir>: the api process writes a CPU profile there (see npm run bench:profile); BENCH_PHASES=1,2 runs only those phases (3 and 4 need the worker). */
+/** BENCH_CPU_PROF=<dir>: the api and worker processes write CPU profiles into <dir>/api and <dir>/worker (see npm run bench:profile); BENCH_PHASES=1,2 runs only those phases (3 and 4 need the worker). */
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const PHASES = new Set((process.env.BENCH_PHASES ?? '1,2,3,4').split(',').map((p) => p.trim()));
 const PG_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -93,7 +93,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));`;
 async function startProcess(mode: 'api' | 'worker', env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
   const health = mode === 'worker' ? await freePort() : port;
-  const profile = CPU_PROF && mode === 'api' ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+  const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF, mode)}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/entry/main.ts', mode], {
     cwd: ROOT, env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), ...(mode === 'worker' ? { METRICS_PORT: String(health) } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],

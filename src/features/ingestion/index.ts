@@ -8,10 +8,12 @@
 import type { Consumer } from '../../platform/consumers/consumer.js';
 import type { EventTypeSet } from '../../platform/events/registry.js';
 import type { FeatureRoutes } from '../../platform/http/feature-routes.js';
+import type { BackgroundWorker } from '../../platform/workers/background-worker.js';
 import { ingestionConstraints } from './ingestion-constraints.js';
-import { ingestionEventDefinitions } from './ingestion-events.js';
+import { ingestionEventDefinitions, ingestionUpcasters } from './ingestion-events.js';
 import { ingestionRoutes } from './ingestion-routes.js';
 import { campaignMatcher } from './matching/campaign-matcher.js';
+import { startIngestionMaintenance } from './operations/ingestion-maintenance.js';
 
 export const ingestionHttp: FeatureRoutes = {
   name: 'ingestion',
@@ -22,7 +24,18 @@ export const ingestionHttp: FeatureRoutes = {
 
 export const ingestionConsumers: readonly Consumer[] = [campaignMatcher];
 
-export const ingestionEvents: EventTypeSet = { definitions: ingestionEventDefinitions };
+/**
+ * Ingestion's housekeeping in worker processes (API processes run it in their routes):
+ * the raw tables' partitions ahead of time, retention, the dedup window's purge.
+ */
+export const ingestionWorkers: readonly BackgroundWorker[] = [
+  {
+    name: 'ingestion-maintenance',
+    start: ({ config, database, logger }) => startIngestionMaintenance(database.db, config.ingestion, logger.child({ worker: 'ingestion-maintenance' })),
+  },
+];
+
+export const ingestionEvents: EventTypeSet = { definitions: ingestionEventDefinitions, upcasters: ingestionUpcasters };
 
 export { PlaybackEventTypes } from './ingestion-events.js';
 export { ingestionArchivePolicies } from './operations/ingestion-maintenance.js';

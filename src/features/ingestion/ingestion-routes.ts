@@ -17,10 +17,9 @@ import { ingestKeyRoutes } from './keys/ingest-key-routes.js';
 import { statsRoutes } from './stats/stats-routes.js';
 import { ingestionStatusRoutes } from './operations/ingestion-status-routes.js';
 import { matcherLag } from './operations/ingestion-status-repository.js';
-import { ensurePartitions, runIngestionMaintenance } from './operations/ingestion-maintenance.js';
+import { startIngestionMaintenance } from './operations/ingestion-maintenance.js';
 import { MATCHER } from './matching/campaign-matcher.js';
 
-const HOUR_MS = 3_600_000;
 const LAG_GAUGE = 'nedlia_ingestion_lag_seconds';
 
 const routes: FastifyPluginAsyncTypebox<FeatureContext> = async (app, { config, database, logger, metrics }) => {
@@ -32,14 +31,10 @@ const routes: FastifyPluginAsyncTypebox<FeatureContext> = async (app, { config, 
   const keys = { db, keyCache: new KeyCache() };
 
   // Before serving: an insert must find this month's partition. The purges (possibly long)
-  // run beside the service, now and hourly, one run at a time; close waits for the one running.
-  await ensurePartitions(db).catch((error: unknown) => logger.error({ err: error, task: 'partitions' }, 'ingestion maintenance step failed; the next hourly run tries again'));
-  let maintenance = runIngestionMaintenance(db, settings, logger);
-  const timer = setInterval(() => (maintenance = maintenance.then(() => runIngestionMaintenance(db, settings, logger))), HOUR_MS);
-  timer.unref();
+  // run beside the service, now and hourly; close waits for the one running.
+  const maintenance = await startIngestionMaintenance(db, settings, logger);
   app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await maintenance;
+    await maintenance.stop();
     await groupCommit.drained();
   });
 

@@ -32,6 +32,8 @@ export interface AdvertisersTable extends Audited {
   contact_email: string;
   billing_info: Json<Record<string, unknown>> | null;
   status: Generated<'active' | 'suspended'>;
+  /** IANA zone a campaign's days count in (0009). */
+  time_zone: Generated<string>;
 }
 
 export interface CampaignsTable extends Audited {
@@ -292,6 +294,8 @@ export interface IngestBatchesTable {
   batch_id: string;
   events: number;
   accepted_at: Generated<Date>;
+  /** The batch's events (0012); NULL for batches accepted before it. */
+  payload: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface PlaybackEventsTable {

@@ -75,8 +75,13 @@ describe(`POST /v1/events (${engine})`, () => {
     const raw = await h.database.db.selectFrom('playback_events').selectAll().where('event_id', '=', event.id).execute();
     expect(raw).toHaveLength(1);
     expect(raw[0]?.product_id).toBe(mine.productId);
-    const outbox = await h.database.db.selectFrom('event_log').select('data').where('event_type', '=', 'com.nedlia.playback.events_accepted').execute();
-    expect(outbox.some((r) => JSON.stringify(r.data).includes(event.id))).toBe(true);
+    // Waiting for the matcher in its batch, which the outbox announces (v3: the batch and its size).
+    const batches = await h.database.db.selectFrom('ingest_batches').select(['batch_id', 'events', 'payload']).execute();
+    const batch = batches.find((b) => JSON.stringify(b.payload).includes(event.id));
+    expect(batch?.events).toBe(1);
+    const outbox = await h.database.db.selectFrom('event_log').select(['data', 'metadata']).where('event_type', '=', 'com.nedlia.playback.events_accepted').execute();
+    expect(outbox.map((r) => r.data)).toContainEqual({ batch_id: batch?.batch_id, count: 1 });
+    expect(outbox.find((r) => (r.data as { batch_id: string }).batch_id === batch?.batch_id)?.metadata).toMatchObject({ schemaversion: 3 });
 
     const again = await postEvents(h, key.key, { events: [event, { ...event, occurred_at: ago(3_600_000) }] });
     expect(again.statusCode).toBe(202);

@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine, openTestDatabase, type TestDatabase } from '../../support/engine.js';
 import { ensurePartitions, purgeDedupIds, runIngestionMaintenance } from '../../../src/features/ingestion/operations/ingestion-maintenance.js';
 import { listPartitions } from '../../../src/features/ingestion/operations/ingestion-status-repository.js';
+import { ingestionWorkers } from '../../../src/features/ingestion/index.js';
+import { allWorkers } from '../../../src/entry/workers.js';
+import { loadConfig } from '../../../src/platform/config/config.js';
+import { dropPartition, partitionName } from '../../../src/platform/db/partitions.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -44,5 +48,25 @@ describe(`ingestion maintenance (${engine})`, () => {
     const left = (await database.db.selectFrom('ingest_event_ids').select('event_id').execute()).map((r) => r.event_id);
     expect(left).toContain(recent);
     expect(left).not.toContain(old);
+  });
+
+  it('runs in worker processes too: a deployment of workers only makes this month and the next 3', async () => {
+    expect(allWorkers.map((w) => w.name)).toContain('ingestion-maintenance');
+    const month = (offset: number) => {
+      const now = new Date();
+      return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+    };
+    const wanted = [0, 1, 2, 3].flatMap((i) => ['playback_events', 'playback_charges'].map((t) => partitionName(month(i), t)));
+    // As if no API process ever ran: none of these months exists (the raw tables are empty here).
+    for (const name of wanted) await dropPartition(database.db, name);
+    expect((await names()).filter((n) => wanted.includes(n))).toEqual([]);
+    const worker = ingestionWorkers.find((w) => w.name === 'ingestion-maintenance')!;
+    const running = await worker.start({ config: loadConfig({}), database, logger: pino({ level: 'silent' }) });
+    try {
+      // Made before start resolves, i.e. before the process goes on.
+      expect(await names()).toEqual(expect.arrayContaining(wanted));
+    } finally {
+      await running.stop();
+    }
   });
 });

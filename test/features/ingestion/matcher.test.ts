@@ -105,7 +105,13 @@ describe(`campaign matcher (${engine})`, () => {
   });
 
   it("counts the daily cap in the advertiser's time zone", async () => {
-    await h.database.db.updateTable('advertisers').set({ time_zone: 'America/New_York' } as never).where('id', '=', h.ids.advertiser).execute();
+    // Set through the API, as an advertiser's admin would.
+    const setZone = async (zone: string) => {
+      const current = await h.call('admin', { url: `/v1/advertisers/${h.ids.advertiser}` });
+      const res = await h.call('admin', { method: 'PATCH', url: `/v1/advertisers/${h.ids.advertiser}`, body: { time_zone: zone }, headers: { 'if-match': `"${current.json().version}"` } });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    await setZone('America/New_York');
     try {
       const { campaigns: [id], where } = await setup([{ budget: '10.00', pricing: { model: 'cpc', rate: '1.00' }, rules: { daily_budget: '1.00' } }]);
       // Two days ago at 04:30 and 05:30 UTC: 23:30 and 00:30 in New York (UTC-5 in winter, UTC-4 in summer: 00:30 and 01:30).
@@ -126,7 +132,7 @@ describe(`campaign matcher (${engine})`, () => {
       expect(s.by_day.map((d: { spent: string }) => d.spent)).toEqual(['1.00', '1.00']);
       expect(s.clicks).toBe(2);
     } finally {
-      await h.database.db.updateTable('advertisers').set({ time_zone: 'UTC' } as never).where('id', '=', h.ids.advertiser).execute();
+      await setZone('UTC');
     }
   });
 

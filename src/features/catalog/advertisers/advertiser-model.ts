@@ -7,6 +7,8 @@ export interface Advertiser {
   contact_email: string;
   billing_info: Record<string, unknown> | null;
   status: AdvertiserStatus;
+  /** IANA time zone its campaigns' days count in (dates, daily budget cap, daily stats). */
+  time_zone: string;
   created_at: Date;
   updated_at: Date;
   created_by: string | null;

@@ -3,6 +3,8 @@
  */
 import type { Advertiser, AdvertiserStatus } from './advertiser-model.js';
 import { mayManageAdvertiserRows } from '../shared/tenancy-rules.js';
+import { DomainError } from '../../../platform/errors.js';
+import { canonicalTimeZone } from './advertiser-rules.js';
 import { EventTypes } from '../catalog-events.js';
 import { appendEvents } from '../../../platform/events/event-log.js';
 import {
@@ -21,10 +23,21 @@ export interface NewAdvertiserInput {
   name: string;
   contact_email: string;
   status?: AdvertiserStatus;
+  /** IANA zone name (checked with Intl). */
+  time_zone?: string;
 }
 export type AdvertiserPatch = Partial<NewAdvertiserInput>;
 
 const canSee = mayManageAdvertiserRows;
+
+/** The canonical name of `zone` when Intl knows it as an IANA time zone; otherwise a 422 on `/time_zone`. */
+function checkTimeZone(zone: string): string {
+  const canonical = canonicalTimeZone(zone);
+  if (canonical !== undefined) return canonical;
+  throw new DomainError('invalid', 'ADVERTISER.TIME_ZONE_UNKNOWN', `"${zone}" is not an IANA time zone`, [
+    { path: '/time_zone', message: 'must be an IANA time zone name such as "Europe/Paris" or "UTC"' },
+  ]);
+}
 
 export async function listAdvertisers(
   deps: CatalogDeps,
@@ -51,6 +64,7 @@ export async function createAdvertiser({ db, context }: CatalogCommand, input: N
       name: input.name,
       contact_email: input.contact_email,
       ...(input.status ? { status: input.status } : {}),
+      ...(input.time_zone !== undefined ? { time_zone: checkTimeZone(input.time_zone) } : {}),
       billing_info: null,
       created_by: context.actor.userId,
     });
@@ -72,12 +86,13 @@ export async function updateAdvertiser(
     assertAccess(current !== undefined && canSee(context.actor, id), isAdmin(context.actor), 'advertiser', id, 'change');
     const version = matchVersion('advertiser', id, current!.version, expectedVersion);
     assertSomethingToChange(patch);
-    const row = await updateVersioned(tx, 'advertisers', id, version, sentFields(patch));
+    const changes = patch.time_zone !== undefined ? { ...patch, time_zone: checkTimeZone(patch.time_zone) } : patch;
+    const row = await updateVersioned(tx, 'advertisers', id, version, sentFields(changes));
     await appendEvents(tx, context, [
       {
         type: EventTypes.advertiserUpdated,
         subject: id,
-        data: { advertiser_id: id, changes: sentFields(patch), previous_version: version, new_version: row.version },
+        data: { advertiser_id: id, changes: sentFields(changes), previous_version: version, new_version: row.version },
       },
     ]);
     return row;

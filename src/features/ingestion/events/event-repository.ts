@@ -32,10 +32,11 @@ export async function findPlacements(db: Kysely<Database>, ids: readonly string[
 /**
  * Stores `events` (ids distinct) in one statement, so one round trip and one commit:
  * the ids not seen before are recorded in `ingest_event_ids` and kept raw in
- * `playback_events`; their impressions and clicks go to the outbox in batches of 500
- * for the matcher (`playback.events_accepted` v2, built here in SQL from fields the
- * request path validated; the registry checks it again on consume), each batch noted
- * in `ingest_batches` until applied. Returns the ids that were new.
+ * `playback_events`; their impressions and clicks are kept in batches of 500 in
+ * `ingest_batches` (the events in `payload`, built here in SQL from fields the request
+ * path validated) until the matcher applied them, and each batch is announced in the
+ * outbox (`playback.events_accepted` v3: its id and size; the registry checks it on
+ * consume). Returns the ids that were new.
  */
 export async function storeEvents(db: Kysely<Database>, events: readonly AcceptedEvent[], correlationId: string): Promise<Set<string>> {
   // In id order: two commits with ids in common lock them in the same order (no deadlock).
@@ -71,13 +72,13 @@ export async function storeEvents(db: Kysely<Database>, events: readonly Accepte
       FROM matchable GROUP BY chunk
     ),
     batches AS (
-      INSERT INTO ingest_batches (batch_id, events) SELECT batch_id, n FROM chunks
+      INSERT INTO ingest_batches (batch_id, events, payload) SELECT batch_id, n, events FROM chunks
     ),
     outbox AS (
       INSERT INTO event_log (id, event_type, aggregate_type, aggregate_id, data, metadata, created_at, created_by)
       SELECT gen_random_uuid(), ${PlaybackEventTypes.eventsAccepted}, 'playback', batch_id,
-             jsonb_build_object('batch_id', batch_id, 'events', events),
-             jsonb_build_object('specversion', '1.0', 'source', '/ingestion', 'schemaversion', 2, 'correlationid', ${correlationId}::text,
+             jsonb_build_object('batch_id', batch_id, 'count', n),
+             jsonb_build_object('specversion', '1.0', 'source', '/ingestion', 'schemaversion', 3, 'correlationid', ${correlationId}::text,
                                 'time', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
              now(), 'ingestion'
       FROM chunks

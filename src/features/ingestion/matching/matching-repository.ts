@@ -1,13 +1,58 @@
 /**
  * The matcher's queries, all in the consumer's transaction: the candidate campaigns
  * (locked, in id order, so concurrent batches never deadlock), today's spend and the
- * frequency counts they need, and the writes of one batch: the guarded spend update,
- * the stats projection, the charges, the frequency counts, the batch's lag record.
+ * frequency counts they need, the waiting batches (locked, so each is applied by one
+ * transaction only), and the writes of the batches: the guarded spend update, the stats
+ * projection, the charges, the frequency counts, the batches' lag records.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.js';
 import { ticksOf, sqlTicks, truncateToCents } from './money-rules.js';
+import type { AcceptedPlaybackEvent } from '../ingestion-events.js';
 import { dailyCapOf, frequencyCapOf, type CandidateCampaign, type Charge, type PricingModel } from './matching-rules.js';
+
+/** A batch not yet applied, locked by this transaction. */
+export interface WaitingBatch {
+  batchId: string;
+  /** Its events; undefined for a batch accepted before `ingest_batches.payload` (its delivery carries them). */
+  events: AcceptedPlaybackEvent[] | undefined;
+}
+
+const payloadOf = (value: unknown): AcceptedPlaybackEvent[] | undefined =>
+  value === null || value === undefined ? undefined : ((typeof value === 'string' ? JSON.parse(value) : value) as AcceptedPlaybackEvent[]);
+
+/**
+ * The delivered batch, locked FOR UPDATE: undefined when its row is gone, i.e. it was
+ * applied already (by another delivery's transaction, which waited for nothing of ours).
+ * A delivery of a batch another transaction is applying waits here until that commits.
+ */
+export async function lockBatch(tx: Kysely<Database>, batchId: string): Promise<WaitingBatch | undefined> {
+  const { rows: [row] } = await sql<{ batch_id: string; payload: unknown }>`
+    SELECT batch_id, payload FROM ingest_batches WHERE batch_id = ${batchId}::uuid FOR UPDATE`.execute(tx);
+  return row ? { batchId: row.batch_id, events: payloadOf(row.payload) } : undefined;
+}
+
+/**
+ * Other waiting batches, oldest first, as long as they hold at most `maxEvents` events in
+ * all, locked FOR UPDATE SKIP LOCKED: a batch another transaction holds is left to it.
+ */
+export async function lockWaitingBatches(tx: Kysely<Database>, except: string, maxEvents: number): Promise<WaitingBatch[]> {
+  if (maxEvents <= 0) return [];
+  const { rows } = await sql<{ batch_id: string; events: number; payload: unknown }>`
+    SELECT batch_id, events, payload FROM ingest_batches
+    WHERE batch_id <> ${except}::uuid AND payload IS NOT NULL AND events <= ${maxEvents}
+    ORDER BY accepted_at
+    LIMIT ${Math.max(1, Math.ceil(maxEvents / 10))}
+    FOR UPDATE SKIP LOCKED`.execute(tx);
+  const out: WaitingBatch[] = [];
+  let total = 0;
+  for (const r of rows) {
+    if (total + Number(r.events) > maxEvents) break;
+    total += Number(r.events);
+    out.push({ batchId: r.batch_id, events: payloadOf(r.payload) });
+  }
+  return out;
+}
 
 interface CampaignRow {
   id: string;
@@ -115,29 +160,55 @@ export async function applySpend(tx: Kysely<Database>, deltas: readonly Campaign
   if (rows.length !== deltas.length) throw new Error(`spend guard refused ${deltas.length - rows.length} of ${deltas.length} campaign updates; the batch is retried`);
 }
 
-/** The stats projection (totals and per day), the charges, the frequency counts, and the batch marked applied. */
+/** The stats projection (totals and per day), the charges, the frequency counts, and the batches marked applied. */
 export type RecordedCharge = Charge & { type: string; occurredAt: string; placementId: string; sessionId?: string | undefined };
 
 /** `frequencyCapped`: the campaigns with a frequency cap, the only ones whose impressions are counted per session. */
-export async function recordBatch(tx: Kysely<Database>, batchId: string, charges: readonly RecordedCharge[], frequencyCapped: ReadonlySet<string>): Promise<void> {
+export async function recordBatches(tx: Kysely<Database>, batchIds: readonly string[], charges: readonly RecordedCharge[], frequencyCapped: ReadonlySet<string>): Promise<void> {
   if (charges.length > 0) {
-    const rows = charges.map((c) => ({
-      event_id: c.eventId, campaign_id: c.campaignId, type: c.type, occurred_at: c.occurredAt, day: c.day, amount: sqlTicks(c.amount), outcome: c.outcome,
-      impression: c.type === 'impression' ? 1 : 0, click: c.type === 'click' ? 1 : 0, charged: c.amount > 0n ? 1 : 0,
-    }));
-    const json = JSON.stringify(rows);
-    const recordset = sql`jsonb_to_recordset(${json}::jsonb) AS x(event_id uuid, campaign_id uuid, type text, occurred_at timestamptz, day date, amount numeric, outcome text, impression int, click int, charged int)`;
+    // The charges as one array per column (uuids, dates, decimals and short words: no
+    // element needs quoting), unnested server-side: far cheaper than a JSON recordset.
+    const column = (value: (c: RecordedCharge) => string) => `{${charges.map(value).join(',')}}`;
     await sql`
       INSERT INTO playback_charges (applied_at, event_id, campaign_id, type, occurred_at, day, amount, outcome)
-      SELECT now(), event_id, campaign_id, type, occurred_at, day, amount, outcome FROM ${recordset}`.execute(tx);
+      SELECT now(), x.* FROM unnest(
+        ${column((c) => c.eventId)}::uuid[], ${column((c) => c.campaignId)}::uuid[], ${column((c) => c.type)}::text[],
+        ${column((c) => c.occurredAt)}::timestamptz[], ${column((c) => c.day)}::date[], ${column((c) => sqlTicks(c.amount))}::numeric[],
+        ${column((c) => c.outcome)}::text[]) AS x`.execute(tx);
+
+    // The projection's increments, summed here: one row per campaign and per campaign and day.
+    const totals = new Map<string, { campaign_id: string; impressions: number; clicks: number; charged: number; spent: bigint }>();
+    const daily = new Map<string, { campaign_id: string; day: string; impressions: number; clicks: number; spent: bigint }>();
+    for (const c of charges) {
+      const impression = c.type === 'impression' ? 1 : 0;
+      const click = c.type === 'click' ? 1 : 0;
+      let t = totals.get(c.campaignId);
+      if (!t) totals.set(c.campaignId, (t = { campaign_id: c.campaignId, impressions: 0, clicks: 0, charged: 0, spent: 0n }));
+      t.impressions += impression;
+      t.clicks += click;
+      t.charged += c.amount > 0n ? 1 : 0;
+      t.spent += c.amount;
+      const dayKey = `${c.campaignId}|${c.day}`;
+      let d = daily.get(dayKey);
+      if (!d) daily.set(dayKey, (d = { campaign_id: c.campaignId, day: c.day, impressions: 0, clicks: 0, spent: 0n }));
+      d.impressions += impression;
+      d.clicks += click;
+      d.spent += c.amount;
+    }
+    const totalsJson = JSON.stringify([...totals.values()].map((t) => ({ ...t, spent: sqlTicks(t.spent) })));
+    const dailyJson = JSON.stringify([...daily.values()].map((d) => ({ ...d, spent: sqlTicks(d.spent) })));
     await sql`
       INSERT INTO campaign_stats AS s (campaign_id, impressions, clicks, charged_events, spent, updated_at)
-      SELECT campaign_id, sum(impression), sum(click), sum(charged), sum(amount), now() FROM ${recordset} GROUP BY campaign_id
+      SELECT campaign_id, impressions, clicks, charged, spent, now()
+      FROM jsonb_to_recordset(${totalsJson}::jsonb) AS x(campaign_id uuid, impressions bigint, clicks bigint, charged bigint, spent numeric)
+      ORDER BY campaign_id
       ON CONFLICT (campaign_id) DO UPDATE SET impressions = s.impressions + EXCLUDED.impressions, clicks = s.clicks + EXCLUDED.clicks,
         charged_events = s.charged_events + EXCLUDED.charged_events, spent = s.spent + EXCLUDED.spent, updated_at = now()`.execute(tx);
     await sql`
       INSERT INTO campaign_daily_stats AS s (campaign_id, day, impressions, clicks, spent)
-      SELECT campaign_id, day, sum(impression), sum(click), sum(amount) FROM ${recordset} GROUP BY campaign_id, day
+      SELECT campaign_id, day, impressions, clicks, spent
+      FROM jsonb_to_recordset(${dailyJson}::jsonb) AS x(campaign_id uuid, day date, impressions bigint, clicks bigint, spent numeric)
+      ORDER BY campaign_id, day
       ON CONFLICT (campaign_id, day) DO UPDATE SET impressions = s.impressions + EXCLUDED.impressions, clicks = s.clicks + EXCLUDED.clicks,
         spent = s.spent + EXCLUDED.spent`.execute(tx);
     const counted = new Map<string, { campaign_id: string; placement_id: string; session_id: string; n: number }>();
@@ -156,5 +227,5 @@ export async function recordBatch(tx: Kysely<Database>, batchId: string, charges
         ON CONFLICT (campaign_id, placement_id, session_id) DO UPDATE SET impressions = f.impressions + EXCLUDED.impressions, last_seen_at = now()`.execute(tx);
     }
   }
-  await tx.deleteFrom('ingest_batches').where('batch_id', '=', batchId).execute();
+  await sql`DELETE FROM ingest_batches WHERE batch_id IN (SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(batchIds)}::jsonb))`.execute(tx);
 }

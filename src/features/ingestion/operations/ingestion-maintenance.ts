@@ -1,6 +1,7 @@
 /**
- * Housekeeping of ingestion's tables, run at start and hourly by every API process
- * (each step is idempotent and bounded):
+ * Housekeeping of ingestion's tables, run at start and hourly by every API process (the
+ * routes) and every worker process (the `ingestion-maintenance` background worker, so a
+ * deployment of workers only keeps its partitions too); each step is idempotent and bounded:
  * - monthly partitions of `playback_events` and `playback_charges` from this month to 3
  *   months ahead (an insert never meets a missing partition), as platform/db/partitions.ts does for event_log;
  * - partitions wholly older than `INGEST_RAW_RETENTION_DAYS` are not dropped here: the
@@ -16,6 +17,7 @@ import type { Database } from '../../../platform/db/schema.js';
 import { dedupRetentionDays } from '../events/event-rules.js';
 import { ensureMonthlyPartitions } from '../../../platform/db/partitions.js';
 import type { ArchivePolicy } from '../../../platform/archive/partition-archiver.js';
+import { asBackgroundWork } from '../../../platform/db/connect.js';
 
 const TABLES = ['playback_events', 'playback_charges'] as const;
 const DAY_MS = 86_400_000;
@@ -55,6 +57,29 @@ export async function purgeDedupIds(db: Kysely<Database>, windowDays: number, no
 
 export async function purgeSessions(db: Kysely<Database>, now = new Date()): Promise<void> {
   await sql`DELETE FROM session_frequency WHERE last_seen_at < ${new Date(now.getTime() - 2 * DAY_MS)}`.execute(db);
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Maintenance at start and then hourly, one run at a time, beside the process's work:
+ * first the partitions (awaited: an insert must find this month's), then the whole run.
+ * `stop` ends the schedule and waits for the run in progress.
+ */
+export async function startIngestionMaintenance(db: Kysely<Database>, settings: MaintenanceSettings, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  // The service's own work: the background query budget, not a request's.
+  await asBackgroundWork(() => ensurePartitions(db)).catch((error: unknown) =>
+    logger.error({ err: error, task: 'partitions' }, 'ingestion maintenance step failed; the next hourly run tries again'));
+  const run = () => asBackgroundWork(() => runIngestionMaintenance(db, settings, logger));
+  let running = run();
+  const timer = setInterval(() => (running = running.then(run)), HOUR_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 export async function runIngestionMaintenance(db: Kysely<Database>, settings: MaintenanceSettings, logger: Logger, now = new Date()): Promise<void> {

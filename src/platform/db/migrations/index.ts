@@ -14,6 +14,7 @@ import * as m0008 from './0008-notifications-webhooks-sync.js';
 import * as m0009 from './0009-ingestion.js';
 import * as m0010 from './0010-video-analysis.js';
 import * as m0011 from './0011-archived-partitions.js';
+import * as m0012 from './0012-ingest-batch-payload.js';
 import * as m0014 from './0014-list-pages.js';
 
 export const migrations: Record<string, Migration> = {
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   '0009-ingestion': m0009,
   '0010-video-analysis': m0010,
   '0011-archived-partitions': m0011,
+  '0012-ingest-batch-payload': m0012,
   '0014-list-pages': m0014,
 };
