@@ -86,6 +86,12 @@ describe('the synthesized stack', () => {
       expect(dlq.Properties.MessageRetentionPeriod as number).toBeGreaterThan(queue.Properties.MessageRetentionPeriod as number);
       // The runtime dead-letters (in the database) before SQS gives up on a message.
       expect(redrive.maxReceiveCount).toBeGreaterThan(consumer.maxAttempts ?? 5);
+      // The function may set a retried record's visibility to its backoff on its own queue.
+      const roleId = (fn.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+      expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: arnOf(queueId) }));
     }
   });
 

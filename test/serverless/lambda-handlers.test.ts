@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../src/entry/lambda/api-handler.js';
 import { onceOpened, openLambdaResources, type LambdaResources } from '../../src/entry/lambda/lambda-resources.js';
@@ -23,6 +24,9 @@ let opened = 0;
 let verifications = 0;
 let resources: () => Promise<LambdaResources>;
 let adminToken: string;
+// No SQS server here (lambda-sqs-backoff.test.ts has one): a retried record's visibility
+// change is refused at once by a closed loopback port, and the record keeps the queue's timeout.
+const noSqs = new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 
 beforeAll(async () => {
   database = await openTestDatabase();
@@ -35,13 +39,14 @@ beforeAll(async () => {
   adminToken = await issuer.mint({ userId: `admin-${randomUUID()}`, roles: ['admin'] });
   resources = onceOpened(() => {
     opened++;
-    return openLambdaResources({ env: { NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }, database, verifier, logger: pino({ level: 'silent' }) });
+    return openLambdaResources({ env: { NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }, database, verifier, sqs: noSqs, logger: pino({ level: 'silent' }) });
   });
 });
 
 afterAll(async () => {
   if (opened > 0) await (await resources()).close();
   await database?.close();
+  noSqs.destroy();
 });
 
 describe('API handler', () => {
