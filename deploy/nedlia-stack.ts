@@ -11,7 +11,8 @@
  * - S3: placement files (read by the public through CloudFront, the bucket itself private),
  *   media and archives (private, encrypted, TLS only).
  * - Aurora PostgreSQL Serverless v2 in isolated subnets, behind RDS Proxy, its credentials
- *   a Secrets Manager secret.
+ *   a Secrets Manager secret that only the proxy reads; the functions sign in to the proxy
+ *   with IAM auth tokens (`rds-db:connect`, DATABASE_IAM_AUTH=1), over TLS.
  * - A Cognito user pool (groups admin, advertiser, creator; `custom:advertiser_id`) and app
  *   client whose tokens the API verifies as any other issuer's (AUTH_JWKS_URL, AUTH_ISSUER,
  *   AUTH_AUDIENCE).
@@ -64,7 +65,9 @@ const DLQ_RETENTION = Duration.days(14);
 const DEFAULT_MAX_ATTEMPTS = 5;
 const EVENT_SOURCE = 'nedlia';
 const DATABASE_NAME = 'nedlia';
-/** Characters left out of the generated password, so it can stand in a URL unescaped. */
+/** The database user the functions connect as (the cluster's master user, its password in the secret). */
+const DATABASE_USER = 'nedlia';
+/** Characters left out of the generated password, so it can stand in a URL unescaped (an operator's `psql` through the proxy, a worker's DATABASE_URL). */
 const NOT_IN_PASSWORD = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\=,^.';
 
 export class NedliaStack extends Stack {
@@ -91,7 +94,7 @@ export class NedliaStack extends Stack {
     // Database: Aurora PostgreSQL Serverless v2 behind RDS Proxy.
     const cluster = new rds.DatabaseCluster(this, 'Database', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_9 }),
-      credentials: rds.Credentials.fromGeneratedSecret('nedlia', { excludeCharacters: NOT_IN_PASSWORD }),
+      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER, { excludeCharacters: NOT_IN_PASSWORD }),
       defaultDatabaseName: DATABASE_NAME,
       writer: rds.ClusterInstance.serverlessV2('writer'),
       readers: [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true })],
@@ -107,11 +110,13 @@ export class NedliaStack extends Stack {
       cloudwatchLogsExports: ['postgresql'],
     });
     const secret = cluster.secret!;
-    const proxy = cluster.addProxy('Proxy', { secrets: [secret], vpc, requireTLS: true, securityGroups: [new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc })] });
+    // The functions sign in to the proxy with IAM auth tokens (rds-db:connect, granted below);
+    // the proxy signs in to Aurora with the secret, which the functions never see.
+    const proxy = cluster.addProxy('Proxy', { secrets: [secret], vpc, requireTLS: true, iamAuth: true, securityGroups: [new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc })] });
     proxy.connections.allowFrom(functionsSg, ec2.Port.tcp(5432), 'functions to RDS Proxy');
     cluster.connections.allowFrom(proxy, ec2.Port.tcp(5432), 'RDS Proxy to Aurora');
-    // Resolved by CloudFormation at deployment (never written in the template); see "Rotating secrets".
-    const databaseUrl = `postgres://${secret.secretValueFromJson('username').unsafeUnwrap()}:${secret.secretValueFromJson('password').unsafeUnwrap()}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=verify-full`;
+    // No password: each connection's is an IAM auth token (DATABASE_IAM_AUTH), over TLS with the proxy's certificate checked.
+    const databaseUrl = `postgres://${DATABASE_USER}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=verify-full`;
 
     // Object storage.
     const privateBucket = (id: string, extra: Partial<s3.BucketProps> = {}) =>
@@ -158,6 +163,7 @@ export class NedliaStack extends Stack {
     const common: Record<string, string> = {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
+      DATABASE_IAM_AUTH: '1',
       DATABASE_POOL_SIZE: '2',
       EVENT_BUS: 'sqs',
       EVENTBRIDGE_BUS_NAME: bus.eventBusName,
@@ -166,8 +172,8 @@ export class NedliaStack extends Stack {
       S3_BUCKET: media.bucketName,
       LOG_LEVEL: 'info',
     };
-    const fn = (id: string, bundle: string, timeout: number, environment: Record<string, string> = {}, extra: Partial<lambda.FunctionProps> = {}) =>
-      new lambda.Function(this, id, {
+    const fn = (id: string, bundle: string, timeout: number, environment: Record<string, string> = {}, extra: Partial<lambda.FunctionProps> = {}) => {
+      const created = new lambda.Function(this, id, {
         // Node.js 20 is deprecated on Lambda; the bundles (ESM, target node20) run unchanged on 24.
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
@@ -182,6 +188,10 @@ export class NedliaStack extends Stack {
         logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
         ...extra,
       });
+      // Every function connects to the database through the proxy, as DATABASE_USER.
+      proxy.grantConnect(created, DATABASE_USER);
+      return created;
+    };
     // What the SQS bus does when it publishes (it finds each consumer's queue first) and pings.
     const busAccess = (f: lambda.Function) => {
       bus.grantPutEventsTo(f);

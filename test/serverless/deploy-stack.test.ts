@@ -144,13 +144,32 @@ describe('the synthesized stack', () => {
       expect(tags).toContainEqual({ Key: 'aws-cdk:subnet-type', Value: 'Isolated' });
     }
     const [secretId] = ofType('AWS::SecretsManager::Secret')[0]!;
-    template.hasResourceProperties('AWS::RDS::DBProxy', { EngineFamily: 'POSTGRESQL', RequireTLS: true, Auth: [Match.objectLike({ SecretArn: Match.anyValue() })] });
-    // Functions reach the database through the proxy, the credentials resolved from the secret at deployment.
-    const api = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
-    const url = JSON.stringify((api.Properties.Environment as { Variables: Record<string, unknown> }).Variables.DATABASE_URL);
-    expect(url).toContain('{{resolve:secretsmanager:');
-    expect(url).toMatch(/"DatabaseProxy[0-9A-F]{8}","Endpoint"/);
+    // The proxy signs in to Aurora with the secret, and takes only IAM auth tokens from clients, over TLS.
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: Match.anyValue() })],
+    });
     expect(ofType('AWS::SecretsManager::SecretTargetAttachment')[0]![1].Properties.SecretId).toEqual(ref(secretId));
+    const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
+    const policies = ofType('AWS::IAM::Policy');
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      // Every function reaches the database through the proxy, with no password in its configuration...
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.DATABASE_IAM_AUTH, id).toBe('1');
+      expect(env.DATABASE_URL, id).toEqual({ 'Fn::Join': ['', ['postgres://nedlia@', { 'Fn::GetAtt': [proxyId, 'Endpoint'] }, ':5432/nedlia?sslmode=verify-full']] });
+      // ...and may connect to it as that user: rds-db:connect on the proxy's dbuser ARN.
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = policies
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Effect: string; Resource: unknown }[] }).Statement);
+      const connect = statements.filter((st) => st.Action === 'rds-db:connect' && st.Effect === 'Allow');
+      expect(connect, id).toHaveLength(1);
+      const resource = JSON.stringify(connect[0]!.Resource);
+      expect(resource).toContain(':dbuser:');
+      expect(resource).toContain(proxyId);
+      expect(resource).toMatch(/\/nedlia"\]\]\}$/);
+    }
   });
 
   it('has a Cognito user pool and app client whose tokens the API is configured to accept', () => {
