@@ -61,6 +61,19 @@ export const TIMEOUTS = { api: 29, consumer: 30, relay: 60, maintenance: 300 } a
 export const CONSUMER_VISIBILITY_FACTOR = 6;
 const QUEUE_RETENTION = Duration.days(4);
 const DLQ_RETENTION = Duration.days(14);
+/** Key prefix of the placement files in their bucket (features/placement-files: `storagePrefixOf`). */
+const PLACEMENT_FILES_PREFIX = 'placement-files';
+/**
+ * What each consumer that touches object storage keeps there, so its function gets that
+ * bucket as S3_BUCKET and may read and write it: the placement files (public through the CDN)
+ * or media (downloads, transcripts: private). Every other function gets media as S3_BUCKET
+ * and no access to it.
+ */
+export const CONSUMER_STORAGE: Readonly<Record<string, 'placement-files' | 'media'>> = {
+  'placement-file-generator': 'placement-files',
+  'video-analyser': 'media',
+  'video-assets-cleaner': 'media',
+};
 /** The runtime's default maximum attempts (platform/events/retry-policy.ts). */
 const DEFAULT_MAX_ATTEMPTS = 5;
 const EVENT_SOURCE = 'nedlia';
@@ -135,7 +148,8 @@ export class NedliaStack extends Stack {
     });
     const cdn = new cloudfront.Distribution(this, 'PlacementFilesCdn', {
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(placementFiles),
+        // Only the files under placement-files/ (the generator's keys) are public: /<video>/v….json.
+        origin: origins.S3BucketOrigin.withOriginAccessControl(placementFiles, { originPath: `/${PLACEMENT_FILES_PREFIX}` }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -169,6 +183,7 @@ export class NedliaStack extends Stack {
       EVENTBRIDGE_BUS_NAME: bus.eventBusName,
       SQS_QUEUE_PREFIX: queuePrefix,
       STORAGE: 's3',
+      // Media by default; the API and the placement-file generator get the placement files' bucket (CONSUMER_STORAGE).
       S3_BUCKET: media.bucketName,
       LOG_LEVEL: 'info',
     };
@@ -207,8 +222,9 @@ export class NedliaStack extends Stack {
       TRUST_PROXY: '0',
     });
     busAccess(this.apiFunction);
-    media.grantReadWrite(this.apiFunction);
-    placementFiles.grantReadWrite(this.apiFunction);
+    // The API serves the placement files (GET /v1/videos/{id}/placement-file) and sync snapshots from its bucket.
+    this.apiFunction.addEnvironment('S3_BUCKET', placementFiles.bucketName);
+    placementFiles.grantRead(this.apiFunction);
 
     const httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Nedlia API',
@@ -256,7 +272,10 @@ export class NedliaStack extends Stack {
         eventPattern: { source: [EVENT_SOURCE], detailType: [...consumer.types] },
         targets: [new targets.SqsQueue(queue)],
       });
-      const handler = fn(`${id}Function`, `consumer-${consumer.name}`, TIMEOUTS.consumer);
+      const storage = CONSUMER_STORAGE[consumer.name];
+      const bucket = storage === 'placement-files' ? placementFiles : media;
+      const handler = fn(`${id}Function`, `consumer-${consumer.name}`, TIMEOUTS.consumer, { S3_BUCKET: bucket.bucketName });
+      if (storage) bucket.grantReadWrite(handler);
       handler.addEventSource(new SqsEventSource(queue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true }));
       busAccess(handler);
       this.consumerFunctions.set(consumer.name, handler);

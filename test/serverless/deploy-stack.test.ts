@@ -22,6 +22,16 @@ const ORIGINS = ['https://app.example.com', 'https://portal.example.com'];
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const ref = (id: string) => ({ Ref: id });
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
+/** The statements of the policies attached to a function's role. */
+function statementsOf(fn: { Properties: Record<string, unknown> }): Statement[] {
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (st: Statement): string[] => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+const functionNamed = (prefix: string) => ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))![1];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-cdk-'));
@@ -87,10 +97,7 @@ describe('the synthesized stack', () => {
       // The runtime dead-letters (in the database) before SQS gives up on a message.
       expect(redrive.maxReceiveCount).toBeGreaterThan(consumer.maxAttempts ?? 5);
       // The function may set a retried record's visibility to its backoff on its own queue.
-      const roleId = (fn.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const statements = ofType('AWS::IAM::Policy')
-        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
-        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+      const statements = statementsOf(resources[functionId]!);
       expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: arnOf(queueId) }));
     }
   });
@@ -120,12 +127,38 @@ describe('the synthesized stack', () => {
     const [placementId] = buckets.find(([id]) => id.startsWith('PlacementFilesBucket'))!;
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
-        Origins: [Match.objectLike({ DomainName: { 'Fn::GetAtt': [placementId, 'RegionalDomainName'] }, OriginAccessControlId: Match.anyValue() })],
+        // Only the generator's keys (placement-files/…) are reachable through the CDN.
+        Origins: [Match.objectLike({ DomainName: { 'Fn::GetAtt': [placementId, 'RegionalDomainName'] }, OriginPath: '/placement-files', OriginAccessControlId: Match.anyValue() })],
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
       }),
     });
     const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(ref(placementId)))![1];
     expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('cloudfront.amazonaws.com');
+
+    // Each function stores where it should, and may touch only that bucket.
+    const [mediaId] = buckets.find(([id]) => id.startsWith('MediaBucket'))!;
+    const bucketOf = (fn: { Properties: Record<string, unknown> }) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.S3_BUCKET;
+    const s3Access = (fn: { Properties: Record<string, unknown> }) =>
+      statementsOf(fn)
+        .filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')))
+        .map((st) => ({ writes: actionsOf(st).some((a) => a.startsWith('s3:PutObject')), bucket: JSON.stringify(st.Resource).match(/(PlacementFilesBucket|MediaBucket|ArchivesBucket)[0-9A-F]{8}/)?.[0] }));
+    const api = functionNamed('ApiFunction');
+    expect(bucketOf(api)).toEqual(ref(placementId));
+    expect(s3Access(api).length).toBeGreaterThan(0);
+    expect(s3Access(api).every((a) => a.bucket === placementId && !a.writes)).toBe(true);
+    const expected: Record<string, string> = { 'placement-file-generator': placementId, 'video-analyser': mediaId, 'video-assets-cleaner': mediaId };
+    for (const consumer of allConsumers) {
+      const fn = functionNamed(`${consumer.name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('')}Function`);
+      const access = s3Access(fn);
+      if (expected[consumer.name]) {
+        expect(bucketOf(fn), consumer.name).toEqual(ref(expected[consumer.name]!));
+        expect(access.some((a) => a.writes && a.bucket === expected[consumer.name]), consumer.name).toBe(true);
+        expect(access.every((a) => a.bucket === expected[consumer.name]), consumer.name).toBe(true);
+      } else {
+        expect(access, consumer.name).toEqual([]);
+      }
+    }
+    expect(Object.keys(expected).every((name) => allConsumers.some((c) => c.name === name))).toBe(true);
   });
 
   it('runs Aurora PostgreSQL Serverless v2 in isolated subnets behind RDS Proxy, its secret in Secrets Manager', () => {
@@ -152,17 +185,13 @@ describe('the synthesized stack', () => {
     });
     expect(ofType('AWS::SecretsManager::SecretTargetAttachment')[0]![1].Properties.SecretId).toEqual(ref(secretId));
     const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
-    const policies = ofType('AWS::IAM::Policy');
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       // Every function reaches the database through the proxy, with no password in its configuration...
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(env.DATABASE_IAM_AUTH, id).toBe('1');
       expect(env.DATABASE_URL, id).toEqual({ 'Fn::Join': ['', ['postgres://nedlia@', { 'Fn::GetAtt': [proxyId, 'Endpoint'] }, ':5432/nedlia?sslmode=verify-full']] });
       // ...and may connect to it as that user: rds-db:connect on the proxy's dbuser ARN.
-      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const statements = policies
-        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
-        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Effect: string; Resource: unknown }[] }).Statement);
+      const statements = statementsOf(fn);
       const connect = statements.filter((st) => st.Action === 'rds-db:connect' && st.Effect === 'Allow');
       expect(connect, id).toHaveLength(1);
       const resource = JSON.stringify(connect[0]!.Resource);
