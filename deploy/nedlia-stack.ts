@@ -7,7 +7,8 @@
  *   SQS queue → the consumer's function (partial batch responses), each queue with a
  *   dead-letter queue that keeps messages longer than the queue does, and a visibility
  *   timeout of 6× the function's timeout.
- * - The relay (outbox → EventBridge) every minute, the maintenance tasks every hour.
+ * - The relay (outbox → EventBridge) and the background workers (webhook dispatch, sync
+ *   snapshots) every minute, the maintenance tasks every hour.
  * - S3: placement files (read by the public through CloudFront, the bucket itself private),
  *   media and archives (private, encrypted, TLS only).
  * - Aurora PostgreSQL Serverless v2 in isolated subnets, behind RDS Proxy, its credentials
@@ -57,7 +58,7 @@ export interface NedliaStackProps extends StackProps {
 }
 
 /** Function timeouts (seconds); a queue's visibility timeout is CONSUMER_VISIBILITY_FACTOR × its function's. */
-export const TIMEOUTS = { api: 29, consumer: 30, relay: 60, maintenance: 300 } as const;
+export const TIMEOUTS = { api: 29, consumer: 30, relay: 60, maintenance: 300, workers: 90 } as const;
 export const CONSUMER_VISIBILITY_FACTOR = 6;
 const QUEUE_RETENTION = Duration.days(4);
 const DLQ_RETENTION = Duration.days(14);
@@ -248,6 +249,13 @@ export class NedliaStack extends Stack {
     const maintenance = fn('MaintenanceFunction', 'maintenance', TIMEOUTS.maintenance, { DATABASE_BACKGROUND_QUERY_TIMEOUT_MS: String(TIMEOUTS.maintenance * 1000 - 10_000) });
     new events.Rule(this, 'MaintenanceSchedule', { schedule: events.Schedule.rate(Duration.hours(1)), targets: [new targets.LambdaFunction(maintenance)] });
     archives.grantReadWrite(maintenance);
+
+    // The background workers (webhook dispatch, sync snapshots): every minute, each invocation
+    // running them for its timeout less WEBHOOK_TIMEOUT_MS + 5 s, so one is always running; the
+    // sync worker writes its snapshots to the bucket the API serves them from.
+    const workers = fn('WorkersFunction', 'workers', TIMEOUTS.workers, { S3_BUCKET: placementFiles.bucketName });
+    placementFiles.grantReadWrite(workers);
+    new events.Rule(this, 'WorkersSchedule', { schedule: events.Schedule.rate(Duration.minutes(1)), targets: [new targets.LambdaFunction(workers)] });
 
     for (const consumer of props.consumers) {
       const id = pascal(consumer.name);

@@ -102,17 +102,21 @@ describe('the synthesized stack', () => {
     }
   });
 
-  it('runs the relay every minute and maintenance every hour', () => {
+  it('runs the relay and the background workers every minute and maintenance every hour', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    const targetOf = (expression: string) => {
-      const rule = schedules.find(([, r]) => r.Properties.ScheduleExpression === expression)!;
-      const arn = (rule[1].Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0];
-      return arn;
-    };
-    expect(targetOf('rate(1 minute)')).toMatch(/^RelayFunction/);
-    expect(targetOf('rate(1 hour)')).toMatch(/^MaintenanceFunction/);
-    const relay = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('RelayFunction'))![1];
+    const targetsOf = (expression: string) =>
+      schedules
+        .filter(([, r]) => r.Properties.ScheduleExpression === expression)
+        .map(([, r]) => (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''))
+        .sort();
+    expect(targetsOf('rate(1 minute)')).toEqual(['RelayFunction', 'WorkersFunction']);
+    expect(targetsOf('rate(1 hour)')).toEqual(['MaintenanceFunction']);
+    const relay = functionNamed('RelayFunction');
     expect(relay.Properties.ReservedConcurrentExecutions).toBe(1);
+    // The workers run longer than the schedule's period, so one is always running (their leases share the work).
+    const workers = functionNamed('WorkersFunction');
+    expect(workers.Properties.Timeout as number).toBeGreaterThan(60);
+    expect(workers.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('serves placement files publicly through CloudFront only; every bucket is private, encrypted and TLS-only', () => {
@@ -159,6 +163,10 @@ describe('the synthesized stack', () => {
       }
     }
     expect(Object.keys(expected).every((name) => allConsumers.some((c) => c.name === name))).toBe(true);
+    // The sync worker writes its snapshots where the API reads them.
+    const workers = functionNamed('WorkersFunction');
+    expect(bucketOf(workers)).toEqual(ref(placementId));
+    expect(s3Access(workers).some((a) => a.writes && a.bucket === placementId)).toBe(true);
   });
 
   it('runs Aurora PostgreSQL Serverless v2 in isolated subnets behind RDS Proxy, its secret in Secrets Manager', () => {
