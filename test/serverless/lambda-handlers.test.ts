@@ -189,6 +189,34 @@ describe('SQS consumer handler', () => {
   });
 });
 
+describe('SQS consumer handler concurrency', () => {
+  it('handles a batch at most the consumer concurrency at a time, every record once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const handled: string[] = [];
+    const consumer = {
+      name: `lambda-lanes-${randomUUID().slice(0, 8)}`,
+      types: [EventTypes.placementCreated],
+      concurrency: 2,
+      // Outside any transaction, so deliveries overlap on either engine.
+      async prepare() {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        inFlight--;
+      },
+      async handle(event: { id: string }) {
+        handled.push(event.id);
+      },
+    };
+    const events = Array.from({ length: 7 }, () => placementCreated());
+    const result = await createSqsHandler(consumer, resources)(sqsEvent(events.map((e) => sqsRecord(JSON.stringify(eventBridgeEnvelope(e))))), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(handled.sort()).toEqual(events.map((e) => e.id).sort());
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('scheduled handlers', () => {
   it('maintenance runs its tasks and the relay publishes the outbox within its time', async () => {
     const maintenance = await createMaintenanceHandler(resources)({}, lambdaContext('nedlia-maintenance'));

@@ -17,6 +17,9 @@
  *   the queue's redrive policy moves it to the queue's dead-letter queue.
  * - an event type the consumer does not handle (a rule that routes too much): acknowledged.
  *
+ * The records of a batch are handled at most `consumer.concurrency` at a time (default 8), as a
+ * worker process's subscription does.
+ *
  * The function needs `ReportBatchItemFailures` on its event source mapping (deploy/ sets it).
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -49,6 +52,9 @@ function attemptOf(record: SQSRecord): number {
   return Number.isInteger(count) && count >= 1 ? count : 1;
 }
 
+/** Records handled at once when the consumer declares no concurrency (the worker processes' default). */
+const DEFAULT_CONCURRENCY = 8;
+
 export interface SqsHandlerOptions {
   /** The runtime's retry policy (its defaults when absent, as in a worker process). */
   retry?: Partial<RetryPolicy>;
@@ -73,29 +79,36 @@ export function createSqsHandler(consumer: Consumer, resources: () => Promise<La
         log.warn({ err: error, message_id: record.messageId, visibility_s: seconds }, "could not set the record's visibility to the retry delay; it comes again at the queue's visibility timeout");
       }
     };
+    const handleRecord = async (record: SQSRecord): Promise<void> => {
+      const cloudEvent = cloudEventOf(record.body ?? '');
+      if (!cloudEvent) {
+        log.error({ message_id: record.messageId, queue: record.eventSourceARN }, 'SQS record is not a CloudEvent; left to the queue\'s redrive policy');
+        failed.push(record.messageId);
+        return;
+      }
+      if (!types.has(cloudEvent.type)) {
+        log.warn({ message_id: record.messageId, event_type: cloudEvent.type }, 'event type not handled by this consumer; acknowledged');
+        return;
+      }
+      try {
+        const outcome = await asBackgroundWork(() => runtime!.handleDelivery(consumer, { event: cloudEvent, attempt: attemptOf(record) }));
+        if (outcome.kind === 'retry') {
+          failed.push(record.messageId);
+          await backOff(record, outcome.delayMs);
+        }
+      } catch (error) {
+        // The failure could not even be recorded: the record comes again after its visibility timeout.
+        log.error({ err: error, message_id: record.messageId, event_id: cloudEvent.id }, 'delivery failed outside the runtime; it comes again');
+        failed.push(record.messageId);
+      }
+    };
+    // At most the consumer's concurrency at once, as a worker process's subscription runs it.
+    const records = event.Records ?? [];
+    let next = 0;
+    const lanes = Math.min(records.length, Math.max(1, consumer.concurrency ?? DEFAULT_CONCURRENCY));
     await Promise.all(
-      (event.Records ?? []).map(async (record) => {
-        const cloudEvent = cloudEventOf(record.body ?? '');
-        if (!cloudEvent) {
-          log.error({ message_id: record.messageId, queue: record.eventSourceARN }, 'SQS record is not a CloudEvent; left to the queue\'s redrive policy');
-          failed.push(record.messageId);
-          return;
-        }
-        if (!types.has(cloudEvent.type)) {
-          log.warn({ message_id: record.messageId, event_type: cloudEvent.type }, 'event type not handled by this consumer; acknowledged');
-          return;
-        }
-        try {
-          const outcome = await asBackgroundWork(() => runtime!.handleDelivery(consumer, { event: cloudEvent, attempt: attemptOf(record) }));
-          if (outcome.kind === 'retry') {
-            failed.push(record.messageId);
-            await backOff(record, outcome.delayMs);
-          }
-        } catch (error) {
-          // The failure could not even be recorded: the record comes again after its visibility timeout.
-          log.error({ err: error, message_id: record.messageId, event_id: cloudEvent.id }, 'delivery failed outside the runtime; it comes again');
-          failed.push(record.messageId);
-        }
+      Array.from({ length: lanes }, async () => {
+        while (next < records.length) await handleRecord(records[next++]!);
       }),
     );
     await flushLogs(r.logger);
