@@ -77,6 +77,13 @@ export const CONSUMER_STORAGE: Readonly<Record<string, 'placement-files' | 'medi
 };
 /** The runtime's default maximum attempts (platform/events/retry-policy.ts). */
 const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * Receives a message gets past the runtime's maximum before SQS moves it to the queue's DLQ.
+ * While the database cannot be reached the runtime cannot dead-letter: each receive past its
+ * maximum comes again after the queue's visibility timeout (180 s), so 10 of them ride out an
+ * outage of about half an hour before a message leaves for the DLQ.
+ */
+const RECEIVES_BEYOND_ATTEMPTS = 10;
 const EVENT_SOURCE = 'nedlia';
 const DATABASE_NAME = 'nedlia';
 /** The database user the functions connect as (the cluster's master user, its password in the secret). */
@@ -273,7 +280,7 @@ export class NedliaStack extends Stack {
         enforceSSL: true,
         // The runtime dead-letters an event in the database at its last attempt (replayable
         // from the admin API); the queue's DLQ takes only what never reached the runtime.
-        deadLetterQueue: { queue: dlq, maxReceiveCount: (consumer.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) + 3 },
+        deadLetterQueue: { queue: dlq, maxReceiveCount: (consumer.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) + RECEIVES_BEYOND_ATTEMPTS },
       });
       new events.Rule(this, `${id}Rule`, {
         eventBus: bus,

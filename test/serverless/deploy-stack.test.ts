@@ -96,6 +96,8 @@ describe('the synthesized stack', () => {
       expect(dlq.Properties.MessageRetentionPeriod as number).toBeGreaterThan(queue.Properties.MessageRetentionPeriod as number);
       // The runtime dead-letters (in the database) before SQS gives up on a message.
       expect(redrive.maxReceiveCount).toBeGreaterThan(consumer.maxAttempts ?? 5);
+      // ...with room for receives 180 s apart while the database is unreachable (about half an hour).
+      expect((redrive.maxReceiveCount - (consumer.maxAttempts ?? 5)) * (queue.Properties.VisibilityTimeout as number)).toBeGreaterThanOrEqual(1800);
       // The function may set a retried record's visibility to its backoff on its own queue.
       const statements = statementsOf(resources[functionId]!);
       expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: arnOf(queueId) }));

@@ -27,7 +27,7 @@ import type { CloudEvent } from '../../platform/events/cloud-event.js';
 import type { Consumer } from '../../platform/consumers/consumer.js';
 import { ConsumerRuntime } from '../../platform/consumers/consumer-runtime.js';
 import { asBackgroundWork } from '../../platform/db/connect.js';
-import type { RetryPolicy } from '../../platform/events/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from '../../platform/events/retry-policy.js';
 import { allConsumers, selectConsumers } from '../consumers.js';
 import { containerResources, flushLogs, type LambdaResources } from './lambda-resources.js';
 import { retryVisibilitySeconds, setVisibility } from './sqs-visibility.js';
@@ -62,6 +62,7 @@ export interface SqsHandlerOptions {
 
 export function createSqsHandler(consumer: Consumer, resources: () => Promise<LambdaResources> = containerResources, options: SqsHandlerOptions = {}): SqsHandler {
   const types = new Set(consumer.types);
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   let runtime: ConsumerRuntime | undefined;
   return async (event, context) => {
     context.callbackWaitsForEmptyEventLoop = false;
@@ -69,9 +70,14 @@ export function createSqsHandler(consumer: Consumer, resources: () => Promise<La
     runtime ??= new ConsumerRuntime({ db: r.database.db, bus: r.bus, logger: r.logger, ...(options.retry ? { retry: options.retry } : {}) });
     const log = r.logger.child({ consumer: consumer.name, aws_request_id: context.awsRequestId });
     const failed: string[] = [];
-    /** The consumer's backoff for a record to retry; a change that fails leaves the queue's timeout. */
-    const backOff = async (record: SQSRecord, delayMs: number): Promise<void> => {
-      const seconds = retryVisibilitySeconds(delayMs);
+    /**
+     * The retry policy's delay for the record's attempt, whatever made the runtime ask for a
+     * retry (a failing handler, or a database it could not reach: those retries back off too,
+     * rather than spending the queue's receives a second apart); a change that fails leaves
+     * the queue's timeout.
+     */
+    const backOff = async (record: SQSRecord, attempt: number): Promise<void> => {
+      const seconds = retryVisibilitySeconds(backoffDelay(attempt, policy));
       try {
         await setVisibility(await r.sqs(), record, seconds, r.config.brokers.sqs.endpoint);
         log.debug({ message_id: record.messageId, visibility_s: seconds }, 'record comes again after the retry delay');
@@ -91,10 +97,11 @@ export function createSqsHandler(consumer: Consumer, resources: () => Promise<La
         return;
       }
       try {
-        const outcome = await asBackgroundWork(() => runtime!.handleDelivery(consumer, { event: cloudEvent, attempt: attemptOf(record) }));
+        const attempt = attemptOf(record);
+        const outcome = await asBackgroundWork(() => runtime!.handleDelivery(consumer, { event: cloudEvent, attempt }));
         if (outcome.kind === 'retry') {
           failed.push(record.messageId);
-          await backOff(record, outcome.delayMs);
+          await backOff(record, attempt);
         }
       } catch (error) {
         // The failure could not even be recorded: the record comes again after its visibility timeout.
