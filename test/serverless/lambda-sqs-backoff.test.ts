@@ -3,7 +3,8 @@
  * started in-process, as in test/bus/sqs-bus.test.ts): a record the runtime retries gets
  * the retry policy's delay as its visibility (ChangeMessageVisibility), not the queue's
  * visibility timeout; the delay is kept under SQS's 12-hour maximum; a change that fails
- * leaves the batch answer as it was. The records handed to the handler are the ones
+ * leaves the batch answer as it was; a retry because the database is unreachable backs off
+ * the same way (the database behind a loopback TCP proxy that resets). The records handed to the handler are the ones
  * ReceiveMessage returned (their receipt handles and receive counts are the server's).
  */
 import type { Server } from 'node:http';
@@ -26,8 +27,10 @@ import { onceOpened, openLambdaResources, type LambdaResources } from '../../src
 import { createSqsHandler } from '../../src/entry/lambda/sqs-handler.js';
 import { SQS_MAX_VISIBILITY_SECONDS, queueUrlOf, retryVisibilitySeconds } from '../../src/entry/lambda/sqs-visibility.js';
 import { EventTypes } from '../../src/features/catalog/index.js';
+import { openPostgres } from '../../src/platform/db/connect.js';
 import { openTestDatabase, type TestDatabase } from '../support/engine.js';
-import { placementCreated } from '../events/support.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { openPostgresDatabase, placementCreated } from '../events/support.js';
 import { eventBridgeEnvelope, lambdaContext, sqsEvent } from './aws-events.js';
 
 const region = 'us-east-1';
@@ -42,19 +45,22 @@ let database: TestDatabase;
 let resources: () => Promise<LambdaResources>;
 const logLines: { level: number; msg: string; message_id?: string; visibility_s?: number }[] = [];
 
-beforeAll(async () => {
-  server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sqs = new SQSClient({ region, endpoint, credentials });
-  database = await openTestDatabase();
-  const sink = new Writable({
+/** Collects the JSON log lines into `logLines`. */
+const sink = () =>
+  new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
       done();
     },
   });
+
+beforeAll(async () => {
+  server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sqs = new SQSClient({ region, endpoint, credentials });
+  database = await openTestDatabase();
   resources = onceOpened(() =>
-    openLambdaResources({ env: { NODE_ENV: 'test', AWS_REGION: region, SQS_ENDPOINT: endpoint }, database, sqs, logger: pino({ level: 'debug' }, sink) }),
+    openLambdaResources({ env: { NODE_ENV: 'test', AWS_REGION: region, SQS_ENDPOINT: endpoint }, database, sqs, logger: pino({ level: 'debug' }, sink()) }),
   );
 });
 
@@ -170,6 +176,37 @@ describe('SQS consumer handler backoff', () => {
     expect(warned).toEqual([refused.messageId, gone.messageId].sort());
     expect(logLines.find((l) => l.message_id === record.messageId)?.msg).toBe('record comes again after the retry delay');
   });
+});
+
+describe('SQS consumer handler backoff while the database is unreachable', () => {
+  it('backs off by the retry policy for the attempt, not the 1 s the runtime asks when it cannot record the failure', async () => {
+    const postgres = await openPostgresDatabase();
+    const server = new URL(postgres.url!);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    const through = new URL(postgres.url!);
+    through.host = `127.0.0.1:${proxy.port}`;
+    const handle = openPostgres({ connectionString: through.toString(), max: 2, timeouts: { connectMs: 1_000, queryMs: 1_000, backgroundQueryMs: 1_000 } });
+    const own = await openLambdaResources({ env: { NODE_ENV: 'test', AWS_REGION: region, SQS_ENDPOINT: endpoint }, database: handle, sqs, logger: pino({ level: 'debug' }, sink()) });
+    try {
+      const { url, arn } = await queue();
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(eventBridgeEnvelope(placementCreated())) }));
+      const record = recordOf(await receiveOne(url), arn);
+      // The third delivery: the default policy waits 2–4 s before the fourth.
+      record.attributes.ApproximateReceiveCount = '3';
+      proxy.setMode('reset');
+      logLines.length = 0;
+      const result = await createSqsHandler(failing(5), async () => own)(sqsEvent([record]), lambdaContext());
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+      const set = logLines.find((l) => l.message_id === record.messageId && l.msg === 'record comes again after the retry delay');
+      expect(set?.visibility_s).toBeGreaterThanOrEqual(2);
+      expect(set?.visibility_s).toBeLessThanOrEqual(4);
+    } finally {
+      await own.close();
+      await handle.close();
+      await proxy.close();
+      await postgres.close();
+    }
+  }, 60_000);
 });
 
 describe('visibility of a retry', () => {
