@@ -7,11 +7,13 @@
  *   SQS queue → the consumer's function (partial batch responses), each queue with a
  *   dead-letter queue that keeps messages longer than the queue does, and a visibility
  *   timeout of 6× the function's timeout.
- * - The relay (outbox → EventBridge) every minute, the maintenance tasks every hour.
+ * - The relay (outbox → EventBridge) and the background workers (webhook dispatch, sync
+ *   snapshots) every minute, the maintenance tasks every hour.
  * - S3: placement files (read by the public through CloudFront, the bucket itself private),
  *   media and archives (private, encrypted, TLS only).
  * - Aurora PostgreSQL Serverless v2 in isolated subnets, behind RDS Proxy, its credentials
- *   a Secrets Manager secret.
+ *   a Secrets Manager secret that only the proxy reads; the functions sign in to the proxy
+ *   with IAM auth tokens (`rds-db:connect`, DATABASE_IAM_AUTH=1), over TLS.
  * - A Cognito user pool (groups admin, advertiser, creator; `custom:advertiser_id`) and app
  *   client whose tokens the API verifies as any other issuer's (AUTH_JWKS_URL, AUTH_ISSUER,
  *   AUTH_AUDIENCE).
@@ -56,15 +58,37 @@ export interface NedliaStackProps extends StackProps {
 }
 
 /** Function timeouts (seconds); a queue's visibility timeout is CONSUMER_VISIBILITY_FACTOR × its function's. */
-export const TIMEOUTS = { api: 29, consumer: 30, relay: 60, maintenance: 300 } as const;
+export const TIMEOUTS = { api: 29, consumer: 30, relay: 60, maintenance: 300, workers: 90 } as const;
 export const CONSUMER_VISIBILITY_FACTOR = 6;
 const QUEUE_RETENTION = Duration.days(4);
 const DLQ_RETENTION = Duration.days(14);
+/** Key prefix of the placement files in their bucket (features/placement-files: `storagePrefixOf`). */
+const PLACEMENT_FILES_PREFIX = 'placement-files';
+/**
+ * What each consumer that touches object storage keeps there, so its function gets that
+ * bucket as S3_BUCKET and may read and write it: the placement files (public through the CDN)
+ * or media (downloads, transcripts: private). Every other function gets media as S3_BUCKET
+ * and no access to it.
+ */
+export const CONSUMER_STORAGE: Readonly<Record<string, 'placement-files' | 'media'>> = {
+  'placement-file-generator': 'placement-files',
+  'video-analyser': 'media',
+  'video-assets-cleaner': 'media',
+};
 /** The runtime's default maximum attempts (platform/events/retry-policy.ts). */
 const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * Receives a message gets past the runtime's maximum before SQS moves it to the queue's DLQ.
+ * While the database cannot be reached the runtime cannot dead-letter: each receive past its
+ * maximum comes again after the queue's visibility timeout (180 s), so 10 of them ride out an
+ * outage of about half an hour before a message leaves for the DLQ.
+ */
+const RECEIVES_BEYOND_ATTEMPTS = 10;
 const EVENT_SOURCE = 'nedlia';
 const DATABASE_NAME = 'nedlia';
-/** Characters left out of the generated password, so it can stand in a URL unescaped. */
+/** The database user the functions connect as (the cluster's master user, its password in the secret). */
+const DATABASE_USER = 'nedlia';
+/** Characters left out of the generated password, so it can stand in a URL unescaped (an operator's `psql` through the proxy, a worker's DATABASE_URL). */
 const NOT_IN_PASSWORD = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\=,^.';
 
 export class NedliaStack extends Stack {
@@ -91,7 +115,7 @@ export class NedliaStack extends Stack {
     // Database: Aurora PostgreSQL Serverless v2 behind RDS Proxy.
     const cluster = new rds.DatabaseCluster(this, 'Database', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_9 }),
-      credentials: rds.Credentials.fromGeneratedSecret('nedlia', { excludeCharacters: NOT_IN_PASSWORD }),
+      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER, { excludeCharacters: NOT_IN_PASSWORD }),
       defaultDatabaseName: DATABASE_NAME,
       writer: rds.ClusterInstance.serverlessV2('writer'),
       readers: [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true })],
@@ -107,11 +131,13 @@ export class NedliaStack extends Stack {
       cloudwatchLogsExports: ['postgresql'],
     });
     const secret = cluster.secret!;
-    const proxy = cluster.addProxy('Proxy', { secrets: [secret], vpc, requireTLS: true, securityGroups: [new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc })] });
+    // The functions sign in to the proxy with IAM auth tokens (rds-db:connect, granted below);
+    // the proxy signs in to Aurora with the secret, which the functions never see.
+    const proxy = cluster.addProxy('Proxy', { secrets: [secret], vpc, requireTLS: true, iamAuth: true, securityGroups: [new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc })] });
     proxy.connections.allowFrom(functionsSg, ec2.Port.tcp(5432), 'functions to RDS Proxy');
     cluster.connections.allowFrom(proxy, ec2.Port.tcp(5432), 'RDS Proxy to Aurora');
-    // Resolved by CloudFormation at deployment (never written in the template); see "Rotating secrets".
-    const databaseUrl = `postgres://${secret.secretValueFromJson('username').unsafeUnwrap()}:${secret.secretValueFromJson('password').unsafeUnwrap()}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=verify-full`;
+    // No password: each connection's is an IAM auth token (DATABASE_IAM_AUTH), over TLS with the proxy's certificate checked.
+    const databaseUrl = `postgres://${DATABASE_USER}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=verify-full`;
 
     // Object storage.
     const privateBucket = (id: string, extra: Partial<s3.BucketProps> = {}) =>
@@ -130,7 +156,8 @@ export class NedliaStack extends Stack {
     });
     const cdn = new cloudfront.Distribution(this, 'PlacementFilesCdn', {
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(placementFiles),
+        // Only the files under placement-files/ (the generator's keys) are public: /<video>/v….json.
+        origin: origins.S3BucketOrigin.withOriginAccessControl(placementFiles, { originPath: `/${PLACEMENT_FILES_PREFIX}` }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -158,16 +185,18 @@ export class NedliaStack extends Stack {
     const common: Record<string, string> = {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
+      DATABASE_IAM_AUTH: '1',
       DATABASE_POOL_SIZE: '2',
       EVENT_BUS: 'sqs',
       EVENTBRIDGE_BUS_NAME: bus.eventBusName,
       SQS_QUEUE_PREFIX: queuePrefix,
       STORAGE: 's3',
+      // Media by default; the API and the placement-file generator get the placement files' bucket (CONSUMER_STORAGE).
       S3_BUCKET: media.bucketName,
       LOG_LEVEL: 'info',
     };
-    const fn = (id: string, bundle: string, timeout: number, environment: Record<string, string> = {}, extra: Partial<lambda.FunctionProps> = {}) =>
-      new lambda.Function(this, id, {
+    const fn = (id: string, bundle: string, timeout: number, environment: Record<string, string> = {}, extra: Partial<lambda.FunctionProps> = {}) => {
+      const created = new lambda.Function(this, id, {
         // Node.js 20 is deprecated on Lambda; the bundles (ESM, target node20) run unchanged on 24.
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
@@ -182,6 +211,10 @@ export class NedliaStack extends Stack {
         logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
         ...extra,
       });
+      // Every function connects to the database through the proxy, as DATABASE_USER.
+      proxy.grantConnect(created, DATABASE_USER);
+      return created;
+    };
     // What the SQS bus does when it publishes (it finds each consumer's queue first) and pings.
     const busAccess = (f: lambda.Function) => {
       bus.grantPutEventsTo(f);
@@ -197,8 +230,9 @@ export class NedliaStack extends Stack {
       TRUST_PROXY: '0',
     });
     busAccess(this.apiFunction);
-    media.grantReadWrite(this.apiFunction);
-    placementFiles.grantReadWrite(this.apiFunction);
+    // The API serves the placement files (GET /v1/videos/{id}/placement-file) and sync snapshots from its bucket.
+    this.apiFunction.addEnvironment('S3_BUCKET', placementFiles.bucketName);
+    placementFiles.grantRead(this.apiFunction);
 
     const httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Nedlia API',
@@ -223,6 +257,13 @@ export class NedliaStack extends Stack {
     new events.Rule(this, 'MaintenanceSchedule', { schedule: events.Schedule.rate(Duration.hours(1)), targets: [new targets.LambdaFunction(maintenance)] });
     archives.grantReadWrite(maintenance);
 
+    // The background workers (webhook dispatch, sync snapshots): every minute, each invocation
+    // running them for its timeout less WEBHOOK_TIMEOUT_MS + 5 s, so one is always running; the
+    // sync worker writes its snapshots to the bucket the API serves them from.
+    const workers = fn('WorkersFunction', 'workers', TIMEOUTS.workers, { S3_BUCKET: placementFiles.bucketName });
+    placementFiles.grantReadWrite(workers);
+    new events.Rule(this, 'WorkersSchedule', { schedule: events.Schedule.rate(Duration.minutes(1)), targets: [new targets.LambdaFunction(workers)] });
+
     for (const consumer of props.consumers) {
       const id = pascal(consumer.name);
       const dlq = new sqs.Queue(this, `${id}DeadLetters`, {
@@ -239,14 +280,17 @@ export class NedliaStack extends Stack {
         enforceSSL: true,
         // The runtime dead-letters an event in the database at its last attempt (replayable
         // from the admin API); the queue's DLQ takes only what never reached the runtime.
-        deadLetterQueue: { queue: dlq, maxReceiveCount: (consumer.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) + 3 },
+        deadLetterQueue: { queue: dlq, maxReceiveCount: (consumer.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) + RECEIVES_BEYOND_ATTEMPTS },
       });
       new events.Rule(this, `${id}Rule`, {
         eventBus: bus,
         eventPattern: { source: [EVENT_SOURCE], detailType: [...consumer.types] },
         targets: [new targets.SqsQueue(queue)],
       });
-      const handler = fn(`${id}Function`, `consumer-${consumer.name}`, TIMEOUTS.consumer);
+      const storage = CONSUMER_STORAGE[consumer.name];
+      const bucket = storage === 'placement-files' ? placementFiles : media;
+      const handler = fn(`${id}Function`, `consumer-${consumer.name}`, TIMEOUTS.consumer, { S3_BUCKET: bucket.bucketName });
+      if (storage) bucket.grantReadWrite(handler);
       handler.addEventSource(new SqsEventSource(queue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true }));
       busAccess(handler);
       this.consumerFunctions.set(consumer.name, handler);

@@ -4,7 +4,7 @@
  *
  * - `api`: src/entry/lambda/api-handler.ts (with the Swagger UI's static files for /docs);
  * - `consumer-<name>`: one per consumer of src/entry/consumers.ts, read when this runs;
- * - `relay` and `maintenance`: the scheduled functions.
+ * - `relay`, `maintenance` and `workers` (src/entry/workers.ts): the scheduled functions.
  *
  * What is checked on every build, and fails it: no development dependency (as
  * package-lock.json marks them) and no PGlite (replaced by a stub that refuses to open:
@@ -20,7 +20,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const LAMBDA_SRC = path.join(ROOT, 'src/entry/lambda');
 
 export interface LambdaBundle {
-  /** Function name suffix: `api`, `relay`, `maintenance`, `consumer-<name>`. */
+  /** Function name suffix: `api`, `relay`, `maintenance`, `workers`, `consumer-<name>`. */
   name: string;
   kind: 'api' | 'consumer' | 'scheduled';
   consumer?: string;
@@ -49,6 +49,7 @@ async function entries(): Promise<Entry[]> {
     { name: 'api', kind: 'api', contents: `export { handler } from ${importPath('api-handler.ts')};` },
     { name: 'relay', kind: 'scheduled', contents: `export { relayHandler as handler } from ${importPath('scheduled-handlers.ts')};` },
     { name: 'maintenance', kind: 'scheduled', contents: `export { maintenanceHandler as handler } from ${importPath('scheduled-handlers.ts')};` },
+    { name: 'workers', kind: 'scheduled', contents: `export { workersHandler as handler } from ${importPath('worker-handlers.ts')};` },
     ...allConsumers.map((c) => ({
       name: `consumer-${c.name}`,
       kind: 'consumer' as const,

@@ -22,6 +22,16 @@ const ORIGINS = ['https://app.example.com', 'https://portal.example.com'];
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const ref = (id: string) => ({ Ref: id });
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
+/** The statements of the policies attached to a function's role. */
+function statementsOf(fn: { Properties: Record<string, unknown> }): Statement[] {
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (st: Statement): string[] => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+const functionNamed = (prefix: string) => ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))![1];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-cdk-'));
@@ -86,20 +96,29 @@ describe('the synthesized stack', () => {
       expect(dlq.Properties.MessageRetentionPeriod as number).toBeGreaterThan(queue.Properties.MessageRetentionPeriod as number);
       // The runtime dead-letters (in the database) before SQS gives up on a message.
       expect(redrive.maxReceiveCount).toBeGreaterThan(consumer.maxAttempts ?? 5);
+      // ...with room for receives 180 s apart while the database is unreachable (about half an hour).
+      expect((redrive.maxReceiveCount - (consumer.maxAttempts ?? 5)) * (queue.Properties.VisibilityTimeout as number)).toBeGreaterThanOrEqual(1800);
+      // The function may set a retried record's visibility to its backoff on its own queue.
+      const statements = statementsOf(resources[functionId]!);
+      expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ChangeMessageVisibility']), Resource: arnOf(queueId) }));
     }
   });
 
-  it('runs the relay every minute and maintenance every hour', () => {
+  it('runs the relay and the background workers every minute and maintenance every hour', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    const targetOf = (expression: string) => {
-      const rule = schedules.find(([, r]) => r.Properties.ScheduleExpression === expression)!;
-      const arn = (rule[1].Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0];
-      return arn;
-    };
-    expect(targetOf('rate(1 minute)')).toMatch(/^RelayFunction/);
-    expect(targetOf('rate(1 hour)')).toMatch(/^MaintenanceFunction/);
-    const relay = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('RelayFunction'))![1];
+    const targetsOf = (expression: string) =>
+      schedules
+        .filter(([, r]) => r.Properties.ScheduleExpression === expression)
+        .map(([, r]) => (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string] } }[])[0]!.Arn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''))
+        .sort();
+    expect(targetsOf('rate(1 minute)')).toEqual(['RelayFunction', 'WorkersFunction']);
+    expect(targetsOf('rate(1 hour)')).toEqual(['MaintenanceFunction']);
+    const relay = functionNamed('RelayFunction');
     expect(relay.Properties.ReservedConcurrentExecutions).toBe(1);
+    // The workers run longer than the schedule's period, so one is always running (their leases share the work).
+    const workers = functionNamed('WorkersFunction');
+    expect(workers.Properties.Timeout as number).toBeGreaterThan(60);
+    expect(workers.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('serves placement files publicly through CloudFront only; every bucket is private, encrypted and TLS-only', () => {
@@ -114,12 +133,42 @@ describe('the synthesized stack', () => {
     const [placementId] = buckets.find(([id]) => id.startsWith('PlacementFilesBucket'))!;
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
-        Origins: [Match.objectLike({ DomainName: { 'Fn::GetAtt': [placementId, 'RegionalDomainName'] }, OriginAccessControlId: Match.anyValue() })],
+        // Only the generator's keys (placement-files/…) are reachable through the CDN.
+        Origins: [Match.objectLike({ DomainName: { 'Fn::GetAtt': [placementId, 'RegionalDomainName'] }, OriginPath: '/placement-files', OriginAccessControlId: Match.anyValue() })],
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
       }),
     });
     const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(ref(placementId)))![1];
     expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('cloudfront.amazonaws.com');
+
+    // Each function stores where it should, and may touch only that bucket.
+    const [mediaId] = buckets.find(([id]) => id.startsWith('MediaBucket'))!;
+    const bucketOf = (fn: { Properties: Record<string, unknown> }) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.S3_BUCKET;
+    const s3Access = (fn: { Properties: Record<string, unknown> }) =>
+      statementsOf(fn)
+        .filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')))
+        .map((st) => ({ writes: actionsOf(st).some((a) => a.startsWith('s3:PutObject')), bucket: JSON.stringify(st.Resource).match(/(PlacementFilesBucket|MediaBucket|ArchivesBucket)[0-9A-F]{8}/)?.[0] }));
+    const api = functionNamed('ApiFunction');
+    expect(bucketOf(api)).toEqual(ref(placementId));
+    expect(s3Access(api).length).toBeGreaterThan(0);
+    expect(s3Access(api).every((a) => a.bucket === placementId && !a.writes)).toBe(true);
+    const expected: Record<string, string> = { 'placement-file-generator': placementId, 'video-analyser': mediaId, 'video-assets-cleaner': mediaId };
+    for (const consumer of allConsumers) {
+      const fn = functionNamed(`${consumer.name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('')}Function`);
+      const access = s3Access(fn);
+      if (expected[consumer.name]) {
+        expect(bucketOf(fn), consumer.name).toEqual(ref(expected[consumer.name]!));
+        expect(access.some((a) => a.writes && a.bucket === expected[consumer.name]), consumer.name).toBe(true);
+        expect(access.every((a) => a.bucket === expected[consumer.name]), consumer.name).toBe(true);
+      } else {
+        expect(access, consumer.name).toEqual([]);
+      }
+    }
+    expect(Object.keys(expected).every((name) => allConsumers.some((c) => c.name === name))).toBe(true);
+    // The sync worker writes its snapshots where the API reads them.
+    const workers = functionNamed('WorkersFunction');
+    expect(bucketOf(workers)).toEqual(ref(placementId));
+    expect(s3Access(workers).some((a) => a.writes && a.bucket === placementId)).toBe(true);
   });
 
   it('runs Aurora PostgreSQL Serverless v2 in isolated subnets behind RDS Proxy, its secret in Secrets Manager', () => {
@@ -138,13 +187,28 @@ describe('the synthesized stack', () => {
       expect(tags).toContainEqual({ Key: 'aws-cdk:subnet-type', Value: 'Isolated' });
     }
     const [secretId] = ofType('AWS::SecretsManager::Secret')[0]!;
-    template.hasResourceProperties('AWS::RDS::DBProxy', { EngineFamily: 'POSTGRESQL', RequireTLS: true, Auth: [Match.objectLike({ SecretArn: Match.anyValue() })] });
-    // Functions reach the database through the proxy, the credentials resolved from the secret at deployment.
-    const api = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ApiFunction'))![1];
-    const url = JSON.stringify((api.Properties.Environment as { Variables: Record<string, unknown> }).Variables.DATABASE_URL);
-    expect(url).toContain('{{resolve:secretsmanager:');
-    expect(url).toMatch(/"DatabaseProxy[0-9A-F]{8}","Endpoint"/);
+    // The proxy signs in to Aurora with the secret, and takes only IAM auth tokens from clients, over TLS.
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: Match.anyValue() })],
+    });
     expect(ofType('AWS::SecretsManager::SecretTargetAttachment')[0]![1].Properties.SecretId).toEqual(ref(secretId));
+    const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      // Every function reaches the database through the proxy, with no password in its configuration...
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.DATABASE_IAM_AUTH, id).toBe('1');
+      expect(env.DATABASE_URL, id).toEqual({ 'Fn::Join': ['', ['postgres://nedlia@', { 'Fn::GetAtt': [proxyId, 'Endpoint'] }, ':5432/nedlia?sslmode=verify-full']] });
+      // ...and may connect to it as that user: rds-db:connect on the proxy's dbuser ARN.
+      const statements = statementsOf(fn);
+      const connect = statements.filter((st) => st.Action === 'rds-db:connect' && st.Effect === 'Allow');
+      expect(connect, id).toHaveLength(1);
+      const resource = JSON.stringify(connect[0]!.Resource);
+      expect(resource).toContain(':dbuser:');
+      expect(resource).toContain(proxyId);
+      expect(resource).toMatch(/\/nedlia"\]\]\}$/);
+    }
   });
 
   it('has a Cognito user pool and app client whose tokens the API is configured to accept', () => {

@@ -5,12 +5,22 @@
  * invocations reusing what the cold start opened.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
 import { pino } from 'pino';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../src/entry/lambda/api-handler.js';
 import { onceOpened, openLambdaResources, type LambdaResources } from '../../src/entry/lambda/lambda-resources.js';
 import { createSqsHandler, sqsHandlerFor } from '../../src/entry/lambda/sqs-handler.js';
 import { createMaintenanceHandler, createRelayHandler } from '../../src/entry/lambda/scheduled-handlers.js';
+import { createWorkersHandler } from '../../src/entry/lambda/worker-handlers.js';
+import { allWorkers } from '../../src/entry/workers.js';
+import type { BackgroundWorker } from '../../src/platform/workers/background-worker.js';
+import { createObjectStorage } from '../../src/platform/storage/create-storage.js';
 import { createJwtVerifier, type TokenVerifier } from '../../src/platform/auth/jwt-verifier.js';
 import { EventTypes } from '../../src/features/catalog/index.js';
 import { openTestDatabase, type TestDatabase } from '../support/engine.js';
@@ -23,6 +33,9 @@ let opened = 0;
 let verifications = 0;
 let resources: () => Promise<LambdaResources>;
 let adminToken: string;
+// No SQS server here (lambda-sqs-backoff.test.ts has one): a retried record's visibility
+// change is refused at once by a closed loopback port, and the record keeps the queue's timeout.
+const noSqs = new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 
 beforeAll(async () => {
   database = await openTestDatabase();
@@ -35,13 +48,14 @@ beforeAll(async () => {
   adminToken = await issuer.mint({ userId: `admin-${randomUUID()}`, roles: ['admin'] });
   resources = onceOpened(() => {
     opened++;
-    return openLambdaResources({ env: { NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }, database, verifier, logger: pino({ level: 'silent' }) });
+    return openLambdaResources({ env: { NODE_ENV: 'test', RATE_LIMIT_MAX: '0' }, database, verifier, sqs: noSqs, logger: pino({ level: 'silent' }) });
   });
 });
 
 afterAll(async () => {
   if (opened > 0) await (await resources()).close();
   await database?.close();
+  noSqs.destroy();
 });
 
 describe('API handler', () => {
@@ -175,6 +189,34 @@ describe('SQS consumer handler', () => {
   });
 });
 
+describe('SQS consumer handler concurrency', () => {
+  it('handles a batch at most the consumer concurrency at a time, every record once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const handled: string[] = [];
+    const consumer = {
+      name: `lambda-lanes-${randomUUID().slice(0, 8)}`,
+      types: [EventTypes.placementCreated],
+      concurrency: 2,
+      // Outside any transaction, so deliveries overlap on either engine.
+      async prepare() {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        inFlight--;
+      },
+      async handle(event: { id: string }) {
+        handled.push(event.id);
+      },
+    };
+    const events = Array.from({ length: 7 }, () => placementCreated());
+    const result = await createSqsHandler(consumer, resources)(sqsEvent(events.map((e) => sqsRecord(JSON.stringify(eventBridgeEnvelope(e))))), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(handled.sort()).toEqual(events.map((e) => e.id).sort());
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('scheduled handlers', () => {
   it('maintenance runs its tasks and the relay publishes the outbox within its time', async () => {
     const maintenance = await createMaintenanceHandler(resources)({}, lambdaContext('nedlia-maintenance'));
@@ -187,5 +229,57 @@ describe('scheduled handlers', () => {
       published = (await relay({}, lambdaContext('nedlia-relay', 5_600))).published;
     }
     expect(published).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the workers function runs every background worker until shortly before its time runs out, then stops them', async () => {
+    const events: string[] = [];
+    const recording: BackgroundWorker = {
+      name: 'recording',
+      async start({ database: db }) {
+        events.push('start');
+        await sql`select 1`.execute(db.db);
+        return {
+          async stop() {
+            events.push('stop');
+          },
+        };
+      },
+    };
+    const handler = createWorkersHandler(resources, { workers: [...allWorkers, recording], marginMs: 1_000 });
+    const started = Date.now();
+    const result = await handler({}, lambdaContext('nedlia-workers', 3_000));
+    const took = Date.now() - started;
+    expect(result.workers).toEqual([...allWorkers.map((w) => w.name), 'recording']);
+    expect(events).toEqual(['start', 'stop']);
+    // Ran until 1 s before the end of its 3 s, and returned before its time ran out.
+    expect(result.ranMs).toBeGreaterThanOrEqual(1_900);
+    expect(took).toBeLessThan(60_000);
+  }, 60_000);
+
+  it('the workers function does the workers\' work: a pending sync snapshot is written and completed', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nedlia-lambda-workers-'));
+    const own = await openLambdaResources({ env: { NODE_ENV: 'test', DATA_DIR: dataDir }, database, verifier: async () => { throw new Error('unused'); }, sqs: noSqs, logger: pino({ level: 'silent' }) });
+    try {
+      const request = await database.db.insertInto('sync_requests').values({ requested_by: `admin-${randomUUID()}`, sees_all: true, lease_until: null, object_key: null, cursor: null, changes_count: null, error: null, completed_at: null, correlation_id: null }).returning('id').executeTakeFirstOrThrow();
+      const handler = createWorkersHandler(async () => own, { marginMs: 1_000 });
+      let row: { status: string; object_key: string | null } | undefined;
+      // On PostgreSQL the snapshot waits for transactions still open elsewhere on the server: a later invocation completes it.
+      for (const until = Date.now() + 90_000; row?.status !== 'completed' && Date.now() < until; ) {
+        await handler({}, lambdaContext('nedlia-workers', 4_000));
+        row = await database.db.selectFrom('sync_requests').select(['status', 'object_key']).where('id', '=', request.id).executeTakeFirstOrThrow();
+      }
+      expect(row).toEqual({ status: 'completed', object_key: `sync-snapshots/${request.id}.json` });
+      const storage = createObjectStorage(own.config);
+      try {
+        const stored = await storage.get(row!.object_key!);
+        const snapshot = JSON.parse((await buffer(stored!.body)).toString('utf8')) as { sync_request_id: string };
+        expect(snapshot.sync_request_id).toBe(request.id);
+      } finally {
+        storage.close();
+      }
+    } finally {
+      await own.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -9,6 +9,7 @@
  * database is one process's and is not part of the bundles (see bench/package-lambda.ts).
  * Migrations are not applied here: they are a deployment step (docs/deployment.md).
  */
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../platform/config/config.js';
 import type { Env } from '../../platform/config/config-values.js';
@@ -31,6 +32,8 @@ export interface LambdaResources {
   /** Already wrapped in the verified-token cache; undefined when no issuer is configured. */
   verifyToken: TokenVerifier | undefined;
   devIssuer: DevIssuer | undefined;
+  /** An SQS client (AWS_REGION, SQS_ENDPOINT), made on first use: the consumers change their records' visibility with it. */
+  sqs(): Promise<SQSClient>;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export interface LambdaResourceOverrides {
   database?: DatabaseHandle;
   /** A raw verifier; the resources add the verified-token cache as in production. */
   verifier?: TokenVerifier;
+  /** An SQS client of the caller's (a local SQS-compatible server); left open by `close`. */
+  sqs?: SQSClient;
 }
 
 export async function openLambdaResources(overrides: LambdaResourceOverrides = {}): Promise<LambdaResources> {
@@ -56,6 +61,7 @@ export async function openLambdaResources(overrides: LambdaResourceOverrides = {
   const database = overrides.database ?? (await connectDatabase(config, { logger }));
   try {
     const bus = await createBus(config.eventBus, { config, db: database.db, logger, topology: consumerTopology });
+    let sqs: Promise<SQSClient> | undefined = overrides.sqs ? Promise.resolve(overrides.sqs) : undefined;
     return {
       config,
       logger,
@@ -63,7 +69,13 @@ export async function openLambdaResources(overrides: LambdaResourceOverrides = {
       bus,
       verifyToken: auth.verifyToken,
       devIssuer: auth.devIssuer,
+      sqs: () =>
+        (sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => {
+          const { region, endpoint } = config.brokers.sqs;
+          return new SQSClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) });
+        })),
       async close() {
+        if (sqs && !overrides.sqs) (await sqs).destroy();
         await bus.close();
         if (!overrides.database) await database.close();
       },

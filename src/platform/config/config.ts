@@ -21,6 +21,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Each connection's password is an RDS IAM auth token (platform/db/iam-auth.ts); DATABASE_URL then has none and requires TLS. */
+  databaseIamAuth: boolean;
   /** Bounded waits on PostgreSQL (milliseconds; 0 turns one off). */
   databaseTimeouts: { connectMs: number; queryMs: number; backgroundQueryMs: number; statementMs: number; idleInTransactionMs: number };
   /** Rows the API keeps in its read cache (GET of one placement); 0 turns it off. */
@@ -225,6 +227,24 @@ function objectStorage(env: Env, kind: StorageKind): Config['objectStorage'] {
 }
 
 /**
+ * `DATABASE_IAM_AUTH=1`: the password of each connection is an RDS auth token, sent as a
+ * cleartext password, so DATABASE_URL must name the user, carry no password and require TLS
+ * with the server's certificate checked (`sslmode=verify-full`, or `verify-ca`).
+ */
+function databaseIamAuth(env: Env, databaseUrl: string | undefined): boolean {
+  if (!flag(env, 'DATABASE_IAM_AUTH', false)) return false;
+  const expected = 'a DATABASE_URL with the user, no password and sslmode=verify-full (or verify-ca) when DATABASE_IAM_AUTH=1';
+  if (!databaseUrl) throw new ConfigError('DATABASE_URL', expected, undefined);
+  const parsed = new URL(databaseUrl);
+  // The URL is not echoed: it may hold a password.
+  const shown = `${parsed.protocol}//${parsed.username ? `${decodeURIComponent(parsed.username)}${parsed.password ? ':…' : ''}@` : ''}${parsed.host}${parsed.pathname}?sslmode=${parsed.searchParams.get('sslmode') ?? ''}`;
+  if (!parsed.username || parsed.password || parsed.searchParams.has('password') || !['verify-full', 'verify-ca'].includes(parsed.searchParams.get('sslmode') ?? '')) {
+    throw new ConfigError('DATABASE_URL', expected, shown);
+  }
+  return true;
+}
+
+/**
  * Every variable `loadConfig` reads, found by loading an empty environment and noting
  * what it asks for: each setting is declared once, where it is read, and
  * test/config.test.ts checks that `.env.example` and the README document every one.
@@ -258,6 +278,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    databaseIamAuth: databaseIamAuth(env, databaseUrl),
     databaseTimeouts: {
       connectMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2_000, 0, 600_000),
       queryMs: integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 2_000, 0, 600_000),

@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { connectionConfig } from './iam-auth.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import { preparedStatementName } from './prepared-statements.js';
 import type { DataDirLock } from './data-dir-lock.js';
@@ -117,6 +118,8 @@ export interface PostgresOptions {
    * 5 s). A link that stalls without breaking would otherwise keep it silently deaf.
    */
   listenHeartbeatMs?: number;
+  /** The password of each new connection, asked when it opens (IAM auth tokens: iam-auth.ts); the URL's otherwise. */
+  password?: () => Promise<string>;
 }
 
 export interface DatabaseTimeouts {
@@ -205,7 +208,7 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
   }
   const pool = new pg.Pool({
     Client,
-    connectionString: options.connectionString,
+    ...connectionConfig(options.connectionString, options.password),
     max: options.max ?? 10,
     connectionTimeoutMillis: timeouts.connectMs,
     ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
@@ -245,7 +248,7 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
     async listen(channel, onPayload, onLost) {
       const heartbeatMs = options.listenHeartbeatMs ?? 5_000;
       const client = new pg.Client({
-        connectionString: options.connectionString,
+        ...connectionConfig(options.connectionString, options.password),
         connectionTimeoutMillis: timeouts.connectMs || 10_000,
         query_timeout: Math.max(heartbeatMs, 1_000),
         keepAlive: true,

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config/config.js';
 import { asBackgroundWork, openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { isConnectionFault } from './connection-faults.js';
+import { iamAuthTarget, iamTokenProvider } from './iam-auth.js';
 import { acquireDataDirLock, type DataDirLock, type DataDirOwner } from './data-dir-lock.js';
 import { migrations } from './migrations/index.js';
 import { migrateUp, migrationStatus } from './migrator.js';
@@ -34,6 +35,7 @@ export async function connectDatabase(config: Config, options: ConnectOptions = 
       max: options.poolSize ?? config.databasePoolSize,
       timeouts: config.databaseTimeouts,
       onIdleError: (error) => options.logger?.warn({ err: error }, 'a database connection failed; it will be replaced'),
+      ...(config.databaseIamAuth ? { password: iamTokenProvider(iamAuthTarget(config.databaseUrl)) } : {}),
     });
   }
   const lock = options.lock ?? (await acquireDataDirLock(config.dataDir, options.owner ?? { command: `node ${process.argv.slice(1).join(' ')}` }));
