@@ -23,6 +23,8 @@ export interface ConnectOptions {
   lock?: DataDirLock;
   /** Embedded: who this process is, for the lock it takes when given none. */
   owner?: DataDirOwner;
+  /** Called as each step of opening ends (`database open`, `migrations`, `partitions`), for start-up timings. */
+  mark?: (step: string) => void;
 }
 
 /** Connects to the configured database without touching its schema. */
@@ -60,10 +62,12 @@ export async function connectDatabase(config: Config, options: ConnectOptions = 
 /** Connects, then migrates (when allowed) or checks that nothing is pending. */
 export async function openDatabase(config: Config, logger: Logger, options: Omit<ConnectOptions, 'logger'> = {}): Promise<DatabaseHandle> {
   const handle = await connectDatabase(config, { ...options, logger });
+  const mark = options.mark ?? (() => undefined);
   try {
     if (config.databaseUrl) await assertReachable(handle, config.databaseUrl);
+    mark('database open');
     // Migrations and partition work may take longer than a request's query budget.
-    await asBackgroundWork(() => prepareSchema(handle, config, logger));
+    await asBackgroundWork(() => prepareSchema(handle, config, logger, mark));
   } catch (error) {
     await handle.close();
     throw error;
@@ -97,7 +101,7 @@ async function assertReachable(handle: DatabaseHandle, databaseUrl: string): Pro
   }
 }
 
-async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Logger): Promise<void> {
+async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Logger, mark: (step: string) => void): Promise<void> {
   if (config.migrateOnStart) {
     const applied = await migrateUp(handle.db, migrations);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -109,7 +113,9 @@ async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Log
       );
     }
   }
+  mark('migrations');
   await ensureEventLogPartitions(handle.db);
+  mark('partitions');
 }
 
 /** The settings maintenance tasks read (a `Config` will do). */
