@@ -130,6 +130,7 @@ async function build(hash) {
     keepNames: true,
     sourcemap: 'linked',
     legalComments: 'none',
+    minify: true,
     logLevel: 'error',
   });
   await writeFile(path.join(next, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
