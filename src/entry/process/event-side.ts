@@ -36,24 +36,7 @@ export interface EventSide {
   stop(): Promise<void>;
 }
 
-/** The event side, opened (bus connected) but not yet processing: `start` starts the relay, consumers and workers. */
-export interface OpenedEventSide extends EventSide {
-  start(): Promise<void>;
-}
-
-/** Opens and starts the event side (see `openEventSide`). */
 export async function startEventSide(config: Config, database: DatabaseHandle, logger: Logger, options: EventSideOptions): Promise<EventSide> {
-  const side = await openEventSide(config, database, logger, options);
-  await side.start();
-  return side;
-}
-
-/**
- * Connects the bus and makes the relay and consumer runtime without starting them, so
- * that a process can serve HTTP (which needs the bus and the metrics) before its
- * consumers' first polls compete with its start-up; `start` then starts them.
- */
-export async function openEventSide(config: Config, database: DatabaseHandle, logger: Logger, options: EventSideOptions): Promise<OpenedEventSide> {
   const metrics = new Metrics({ defaultMetrics: true });
   const bus = await createBus(config.eventBus, { config, db: database.db, logger, topology: consumerTopology });
   const relay = options.relay ? new OutboxRelay(database.db, bus, { logger, ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}) }) : undefined;
@@ -62,34 +45,31 @@ export async function openEventSide(config: Config, database: DatabaseHandle, lo
     ...(bus instanceof PostgresBus ? { queues: () => bus.queueStats() } : {}),
     outbox: () => (relay ?? new OutboxRelay(database.db, bus)).backlog(),
   });
+  await runtime.start(options.consumers);
+  relay?.start();
   const workers: RunningWorker[] = [];
-  let pruner: NodeJS.Timeout | undefined;
+  for (const worker of options.workers ?? []) workers.push(await worker.start({ config, database, logger, metrics }));
+  const pruner =
+    bus instanceof PostgresBus && options.relay
+      ? asBackgroundWork(() =>
+          setInterval(
+            () =>
+              void bus.pruneStream().catch((error: unknown) =>
+                logger.warn({ err: error }, 'pruning the postgres bus stream failed; the next hourly run tries again'),
+              ),
+            3600_000,
+          ),
+        )
+      : undefined;
+  pruner?.unref();
+  logger.info(
+    { bus: bus.name, relay: options.relay, consumers: options.consumers.map((c) => c.name), workers: (options.workers ?? []).map((w) => w.name) },
+    'event processing started',
+  );
   return {
     bus,
     metrics,
     checks: { bus: () => bus.ping() },
-    async start() {
-      await runtime.start(options.consumers);
-      relay?.start();
-      for (const worker of options.workers ?? []) workers.push(await worker.start({ config, database, logger, metrics }));
-      pruner =
-        bus instanceof PostgresBus && options.relay
-          ? asBackgroundWork(() =>
-              setInterval(
-                () =>
-                  void bus.pruneStream().catch((error: unknown) =>
-                    logger.warn({ err: error }, 'pruning the postgres bus stream failed; the next hourly run tries again'),
-                  ),
-                3600_000,
-              ),
-            )
-          : undefined;
-      pruner?.unref();
-      logger.info(
-        { bus: bus.name, relay: options.relay, consumers: options.consumers.map((c) => c.name), workers: (options.workers ?? []).map((w) => w.name) },
-        'event processing started',
-      );
-    },
     async stop() {
       if (pruner) clearInterval(pruner);
       await Promise.all(workers.splice(0).map((w) => w.stop()));

@@ -2,9 +2,9 @@
  * The one way a process starts, whatever it runs (the first argument of src/entry/main.ts,
  * see process-mode.ts): `all` (`npm start`: API, relay and every consumer), `api`
  * (`npm run api`: HTTP only) or `worker` (`npm run worker`: relay and consumers, no
- * public HTTP). It opens the database and the bus, serves what the mode serves, then
- * starts the relay, consumers and workers, and on SIGTERM/SIGINT stops taking requests,
- * drains what is in hand, then closes the database.
+ * public HTTP). It opens the database, starts the event side, serves what the mode
+ * serves, and on SIGTERM/SIGINT stops taking requests, drains what is in hand, then
+ * closes the database.
  */
 import type { AddressInfo } from 'node:net';
 import closeWithGrace from 'close-with-grace';
@@ -14,7 +14,7 @@ import type { DataDirLock } from '../../platform/db/data-dir-lock.js';
 import { openDatabase, scheduleMaintenance } from '../../platform/db/open-database.js';
 import { createLogger } from '../../platform/logging/logger.js';
 import { buildApp } from '../app.js';
-import { eventSideFor, openEventSide, type ProcessMode } from './event-side.js';
+import { eventSideFor, startEventSide, type ProcessMode } from './event-side.js';
 import { startOpsHttp } from './ops-http.js';
 
 /** `lock`: embedded, the data directory's lock src/entry/main.ts took (only `all` runs embedded). */
@@ -29,17 +29,12 @@ export async function startRuntime(config: Config, mode: ProcessMode, lock?: Dat
   if (auth?.devIssuer) logger.warn({ issuer: auth.devIssuer.issuer, jwks: '/.well-known/jwks.json' }, 'development token issuer is on: mint tokens with `npm run cli -- token`');
   const database = await openDatabase(config, logger, { ...(lock ? { lock } : {}), mark: phases.mark });
   const stopMaintenance = scheduleMaintenance(database, logger, config);
-  const eventSide = await openEventSide(config, database, logger, eventSideFor(mode, config));
-  phases.mark('bus');
+  const eventSide = await startEventSide(config, database, logger, eventSideFor(mode, config));
+  phases.mark('event side');
   const app = auth
     ? await buildApp({ config, database, logger, verifyToken: auth.verifyToken, devIssuer: auth.devIssuer, events: eventSide })
     : undefined;
   if (app) phases.mark('routes');
-  // A worker serves nothing but its probes: it is ready once it processes events.
-  if (!app) {
-    await eventSide.start();
-    phases.mark('event processing');
-  }
   const ops =
     config.metricsPort === undefined
       ? undefined
@@ -65,10 +60,6 @@ export async function startRuntime(config: Config, mode: ProcessMode, lock?: Dat
   phases.mark('compile and listen');
   // Where the CLI finds this process when it finds DATA_DIR held (see entry/cli/).
   lock?.update({ apiUrl: localUrl(app.server.address(), config.host) });
-  // Serving first: the relay's and consumers' first polls would otherwise compete with
-  // the routes' compilation on the one thread (and, embedded, the one database session).
-  await eventSide.start();
-  phases.mark('event processing');
   logger.info({ ...ready, port: config.port, ...phases.done() }, 'nedlia is ready');
 }
 
