@@ -3,6 +3,9 @@
  * (`DATABASE_URL`). Both return the same `Kysely<Database>` with the same value types.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFile } from 'node:child_process';
+import { access, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -64,6 +67,63 @@ export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseH
     parsers: typeParsers,
   });
   return fromPglite(pglite);
+}
+
+/**
+ * PGlite, in a child process: creates the cluster in `dir` and shuts down cleanly. Run
+ * as `node -e <this> <PGlite's module> <dir>`.
+ */
+const INITDB_CHILD = `
+const { PGlite } = require(process.argv[1]);
+PGlite.create({ dataDir: process.argv[2] })
+  .then((pg) => pg.close())
+  .then(() => process.exit(0), (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
+`;
+
+/** Bound on the child's initdb (seconds on a quiet machine, much longer on a crowded one). */
+const INITDB_TIMEOUT_MS = 300_000;
+
+/**
+ * Creates the PostgreSQL cluster of an embedded data directory when it has none yet
+ * (`dataDir` missing or empty); returns whether it did. Otherwise a no-op.
+ *
+ * PGlite runs initdb in a second WebAssembly instance beside the one that serves, and
+ * the process keeps most of what both touched: a service started on a fresh directory
+ * held twice the memory of the same service restarted. Here initdb runs in a child
+ * process that exits, so the service opens a fresh directory as it reopens an existing
+ * one. The cluster is made in `<dataDir>.init` and renamed into place once complete: a
+ * start interrupted during initdb leaves no half-made cluster (which PGlite would take
+ * for a database) but a staging directory that the next start discards.
+ */
+export async function initPgliteDataDir(dataDir: string): Promise<boolean> {
+  const entries = await readdir(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  // A directory with anything in it is PGlite's to judge (a database, or what it refuses).
+  if (entries.length > 0) return false;
+  const staging = `${dataDir}.init`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const pgliteModule = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['-e', INITDB_CHILD, pgliteModule, staging],
+      { timeout: INITDB_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (!error) return resolve();
+        const why = error.killed ? `did not finish within ${INITDB_TIMEOUT_MS / 1000} s` : stderr.trim().split('\n').slice(-5).join('\n') || error.message;
+        reject(new Error(`creating the embedded database in ${dataDir} failed: ${why}`, { cause: error }));
+      },
+    );
+  });
+  await access(`${staging}/PG_VERSION`);
+  await rmdir(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await rename(staging, dataDir);
+  return true;
 }
 
 export function fromPglite(pglite: PGlite): DatabaseHandle {

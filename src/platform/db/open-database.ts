@@ -7,12 +7,12 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Config } from '../config/config.js';
-import { asBackgroundWork, openPglite, openPostgres, type DatabaseHandle } from './connect.js';
+import { asBackgroundWork, initPgliteDataDir, openPglite, openPostgres, type DatabaseHandle } from './connect.js';
 import { isConnectionFault } from './connection-faults.js';
 import { iamAuthTarget, iamTokenProvider } from './iam-auth.js';
 import { acquireDataDirLock, type DataDirLock, type DataDirOwner } from './data-dir-lock.js';
 import { migrations } from './migrations/index.js';
-import { migrateUp, migrationStatus } from './migrator.js';
+import { MIGRATION_TABLE, migrateUp, migrationStatus } from './migrator.js';
 import { ensureEventLogPartitions } from './partitions.js';
 import { purgeExpiredKeys } from '../http/idempotency-key-repository.js';
 import { purgeExpiredInbox } from '../events/inbox-repository.js';
@@ -25,6 +25,8 @@ export interface ConnectOptions {
   lock?: DataDirLock;
   /** Embedded: who this process is, for the lock it takes when given none. */
   owner?: DataDirOwner;
+  /** Called as each step of opening ends (`database open`, `migrations`, `partitions`), for start-up timings. */
+  mark?: (step: string) => void;
 }
 
 /** Connects to the configured database without touching its schema. */
@@ -41,6 +43,8 @@ export async function connectDatabase(config: Config, options: ConnectOptions = 
   const lock = options.lock ?? (await acquireDataDirLock(config.dataDir, options.owner ?? { command: `node ${process.argv.slice(1).join(' ')}` }));
   try {
     const dir = path.join(config.dataDir, 'pgdata');
+    // A fresh directory: initdb in a child process (see initPgliteDataDir), then opened like any other.
+    if (await initPgliteDataDir(dir)) options.mark?.('initdb');
     await mkdir(dir, { recursive: true });
     const handle = await openPglite({ dataDir: dir });
     return {
@@ -63,10 +67,12 @@ export async function connectDatabase(config: Config, options: ConnectOptions = 
 /** Connects, then migrates (when allowed) or checks that nothing is pending. */
 export async function openDatabase(config: Config, logger: Logger, options: Omit<ConnectOptions, 'logger'> = {}): Promise<DatabaseHandle> {
   const handle = await connectDatabase(config, { ...options, logger });
+  const mark = options.mark ?? (() => undefined);
   try {
     if (config.databaseUrl) await assertReachable(handle, config.databaseUrl);
+    mark('database open');
     // Migrations and partition work may take longer than a request's query budget.
-    await asBackgroundWork(() => prepareSchema(handle, config, logger));
+    await asBackgroundWork(() => prepareSchema(handle, config, logger, mark));
   } catch (error) {
     await handle.close();
     throw error;
@@ -100,8 +106,25 @@ async function assertReachable(handle: DatabaseHandle, databaseUrl: string): Pro
   }
 }
 
-async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Logger): Promise<void> {
-  if (config.migrateOnStart) {
+/**
+ * Whether exactly the migrations of `migrations` are applied (two small queries): then
+ * there is nothing to run nor to report, and the Migrator's own bookkeeping (its tables
+ * made sure of, its lock taken, the list compared) is not needed. Anything else, a
+ * migration pending or one this code does not know, goes to the Migrator, which applies
+ * or refuses as it always did.
+ */
+async function allMigrationsApplied(handle: DatabaseHandle): Promise<boolean> {
+  const found = await sql<{ regclass: string | null }>`select to_regclass(${MIGRATION_TABLE})::text as regclass`.execute(handle.db);
+  if (!found.rows[0]?.regclass) return false;
+  const applied = new Set((await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(handle.db)).rows.map((r) => r.name));
+  const known = Object.keys(migrations);
+  return applied.size === known.length && known.every((name) => applied.has(name));
+}
+
+async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Logger, mark: (step: string) => void): Promise<void> {
+  if (await allMigrationsApplied(handle)) {
+    // Up to date: nothing to apply, nothing pending (the usual restart).
+  } else if (config.migrateOnStart) {
     const applied = await migrateUp(handle.db, migrations);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   } else {
@@ -112,7 +135,9 @@ async function prepareSchema(handle: DatabaseHandle, config: Config, logger: Log
       );
     }
   }
+  mark('migrations');
   await ensureEventLogPartitions(handle.db);
+  mark('partitions');
 }
 
 /** The settings maintenance tasks read (a `Config` will do). */
