@@ -4,8 +4,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
+import { CommittedWrites, watchCommittedWrites } from './committed-writes.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import { preparedStatementName } from './prepared-statements.js';
 import type { DataDirLock } from './data-dir-lock.js';
@@ -49,6 +50,14 @@ export const typeParsers: Record<number, (value: string) => unknown> = {
   [OID.numeric]: identity,
 };
 
+/** A Kysely whose driver reports this process's committed writes (committed-writes.ts: the relay's wake). */
+function watchedKysely(dialect: Dialect): Kysely<Database> {
+  const writes = new CommittedWrites();
+  const db = new Kysely<Database>({ dialect: writes.wrap(dialect) });
+  watchCommittedWrites(db, writes);
+  return db;
+}
+
 export interface PgliteOptions {
   /** Directory to persist into; omit for an in-memory database. */
   dataDir?: string;
@@ -66,7 +75,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseH
 }
 
 export function fromPglite(pglite: PGlite): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
+  const db = watchedKysely(new PgliteDialect(pglite));
   return {
     db,
     engine: 'pglite',
@@ -235,7 +244,7 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
     });
   });
   const reported = new WeakSet<pg.PoolClient>();
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = watchedKysely(new PostgresDialect({ pool }));
   return {
     db,
     engine: 'postgres',
