@@ -13,6 +13,7 @@ import * as m0007 from './0007-placement-files.js';
 import * as m0008 from './0008-notifications-webhooks-sync.js';
 import * as m0009 from './0009-ingestion.js';
 import * as m0010 from './0010-video-analysis.js';
+import * as m0015 from './0015-validation-run-notifications.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-catalog': m0001,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008-notifications-webhooks-sync': m0008,
   '0009-ingestion': m0009,
   '0010-video-analysis': m0010,
+  '0015-validation-run-notifications': m0015,
 };
