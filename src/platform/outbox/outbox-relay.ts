@@ -139,7 +139,7 @@ export class OutboxRelay {
         if (error instanceof LeaseLost) return false;
         throw error;
       });
-      if (moved) wakeLocalSubscribers(this.db);
+      if (moved) wakeLocalSubscribers(this.db, events);
       else this.#lostLease();
       return moved ? rows.length : -1;
     }
