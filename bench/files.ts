@@ -11,7 +11,9 @@
  * 2. Serving: `GET placement-file` req/s with and without `If-None-Match` (304 / 200),
  *    autocannon in a child process (10 connections, BENCH_SECONDS each after a
  *    BENCH_WARMUP), beside a bare `node:http` hello-world child measured the same way.
- *    Goal: ≥ 70% of it.
+ *    Goal: ≥ 70% of it. Then the same two loads with the fast path closed (every request
+ *    routed through Fastify, as before platform/http/fast-path.ts), for a before/after
+ *    measured under the same load of the machine.
  *
  * The service runs in this process (API + relay + every consumer, as `npm start`); the
  * load generator and the hello-world are children. BENCH_ENGINES=pglite or postgres
@@ -152,6 +154,10 @@ async function bench(engine: string, database: DatabaseHandle, env: Record<strin
 
     const plain = await cannon(fileUrl);
     const cached = await cannon(fileUrl, { 'if-none-match': etag });
+    // The same reads with the fast path closed (every request routed through Fastify), for a before/after in one run.
+    app.fastPath.close();
+    const routedPlain = await cannon(fileUrl);
+    const routedCached = await cannon(fileUrl, { 'if-none-match': etag });
     return {
       engine,
       writes: WRITES,
@@ -161,7 +167,9 @@ async function bench(engine: string, database: DatabaseHandle, env: Record<strin
       'GET 200 req/s': Math.round(plain.rps),
       'GET 304 req/s': Math.round(cached.rps),
       '304 answered': cached.statuses['3xx'] ?? 0,
-      errors: plain.errors + cached.errors + plain.non2xx,
+      'routed 200 req/s': Math.round(routedPlain.rps),
+      'routed 304 req/s': Math.round(routedCached.rps),
+      errors: plain.errors + cached.errors + plain.non2xx + routedPlain.errors + routedCached.errors + routedPlain.non2xx,
     };
   } finally {
     await app.close();
