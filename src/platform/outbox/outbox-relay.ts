@@ -79,7 +79,10 @@ export class OutboxRelay {
     this.#running = true;
     // Events this process commits wake the relay at once (any use case, consumer or
     // tool: the database driver sees the commit); other processes' are found by polling.
-    this.#unwatch = onCommittedWrite(this.db, 'event_log', () => this.#poller.wake());
+    // The wake waits for the committing caller's own continuation: on PGlite the relay's
+    // batch would otherwise take the one session before the request that committed can
+    // finish (and answer), and the file it made waits behind every consumer's work.
+    this.#unwatch = onCommittedWrite(this.db, 'event_log', () => void setImmediate(() => this.#poller.wake()));
     // Batches run under the background query budget, not a request's.
     this.#loop = asBackgroundWork(() => this.#run());
   }
