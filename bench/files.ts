@@ -11,7 +11,9 @@
  * 2. Serving: `GET placement-file` req/s with and without `If-None-Match` (304 / 200),
  *    autocannon in a child process (10 connections, BENCH_SECONDS each after a
  *    BENCH_WARMUP), beside a bare `node:http` hello-world child measured the same way.
- *    Goal: ≥ 70% of it.
+ *    Goal: ≥ 70% of it. Then the same two loads with the fast path closed (every request
+ *    routed through Fastify, as before platform/http/fast-path.ts), for a before/after
+ *    measured under the same load of the machine.
  *
  * The service runs in this process (API + relay + every consumer, as `npm start`); the
  * load generator and the hello-world are children. BENCH_ENGINES=pglite or postgres
@@ -89,6 +91,30 @@ async function ceiling(): Promise<number> {
   }
 }
 
+/** A bare node:http server answering every request with the same status, headers and body (BENCH_RESPONSE). */
+const REPLAY = `
+import http from 'node:http';
+const { status, headers, body } = JSON.parse(process.env.BENCH_RESPONSE);
+const bytes = Buffer.from(body, 'base64');
+const server = http.createServer((_req, res) => { res.writeHead(status, headers); res.end(bytes.length > 0 ? bytes : undefined); });
+server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+`;
+
+/** req/s of a bare node:http server sending exactly the bytes of `url`'s answer: the ceiling for a response of that size. */
+async function replayCeiling(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(url, { headers });
+  const body = Buffer.from(await res.arrayBuffer());
+  const kept = Object.fromEntries([...res.headers].filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name)));
+  const env = { ...process.env, BENCH_RESPONSE: JSON.stringify({ status: res.status, headers: kept, body: body.toString('base64') }) };
+  const child = spawn(process.execPath, ['--input-type=module', '-e', REPLAY], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  try {
+    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(/PORT (\d+)/.exec(chunk.toString())?.[1]))));
+    return Math.round((await cannon(`http://127.0.0.1:${port}/`)).rps);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 async function bench(engine: string, database: DatabaseHandle, env: Record<string, string>): Promise<Record<string, string | number>> {
@@ -152,6 +178,14 @@ async function bench(engine: string, database: DatabaseHandle, env: Record<strin
 
     const plain = await cannon(fileUrl);
     const cached = await cannon(fileUrl, { 'if-none-match': etag });
+    // The same bytes from a bare node:http server: what any server in Node could reach for responses of this size.
+    const fileBytes = Buffer.byteLength(await (await fetch(fileUrl)).text());
+    const replay200 = await replayCeiling(fileUrl);
+    const replay304 = await replayCeiling(fileUrl, { 'if-none-match': etag });
+    // The same reads with the fast path closed (every request routed through Fastify), for a before/after in one run.
+    app.fastPath.close();
+    const routedPlain = await cannon(fileUrl);
+    const routedCached = await cannon(fileUrl, { 'if-none-match': etag });
     return {
       engine,
       writes: WRITES,
@@ -161,7 +195,12 @@ async function bench(engine: string, database: DatabaseHandle, env: Record<strin
       'GET 200 req/s': Math.round(plain.rps),
       'GET 304 req/s': Math.round(cached.rps),
       '304 answered': cached.statuses['3xx'] ?? 0,
-      errors: plain.errors + cached.errors + plain.non2xx,
+      'file bytes': fileBytes,
+      'same bytes node:http 200 req/s': replay200,
+      'same bytes node:http 304 req/s': replay304,
+      'routed 200 req/s': Math.round(routedPlain.rps),
+      'routed 304 req/s': Math.round(routedCached.rps),
+      errors: plain.errors + cached.errors + plain.non2xx + routedPlain.errors + routedCached.errors + routedPlain.non2xx,
     };
   } finally {
     await app.close();
@@ -205,7 +244,10 @@ for (const r of results) {
   r['node:http req/s'] = hello;
   r['200 vs node:http'] = `${Math.round(((r['GET 200 req/s'] as number) / hello) * 100)}%`;
   r['304 vs node:http'] = `${Math.round(((r['GET 304 req/s'] as number) / hello) * 100)}%`;
+  r['200 vs same bytes'] = `${Math.round(((r['GET 200 req/s'] as number) / (r['same bytes node:http 200 req/s'] as number)) * 100)}%`;
+  r['304 vs same bytes'] = `${Math.round(((r['GET 304 req/s'] as number) / (r['same bytes node:http 304 req/s'] as number)) * 100)}%`;
 }
-console.table(results);
+// One column per engine: the rows are many.
+console.table(Object.fromEntries(Object.keys(results[0] ?? {}).map((key) => [key, Object.fromEntries(results.map((r) => [String(r.engine).split(' ')[0], r[key]]))])));
 console.log(`node:http hello-world: ${helloBefore} req/s before, ${helloAfter} after. Goals: fresh p99 ≤ 100 ms embedded, ≤ 250 ms PostgreSQL + broker; GET ≥ 70% of node:http.`);
 process.exit(0);

@@ -35,8 +35,14 @@ export function matchesIfNoneMatch(header: string | undefined, etag: string): bo
   return header.split(',').some((tag) => tag.trim() === '*' || strip(tag) === wanted);
 }
 
+const EXPOSED = 'etag, x-request-id';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const VTT_TYPE = 'text/vtt; charset=utf-8';
+/** The file's path with a well-formed video id (anything else is routed, and answered 422 or 404 there). */
+const FILE_PATH = /^\/v1\/videos\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/placement-file$/i;
+
 function openToEveryOrigin(reply: FastifyReply): FastifyReply {
-  return reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'etag, x-request-id');
+  return reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', EXPOSED);
 }
 
 export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = async (app, { config, database, logger }) => {
@@ -57,6 +63,25 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
       .catch((error: unknown) => logger.warn({ err: error, video_id: file.videoId }, 'could not ask for a new placement file; the next read tries again'))
       .finally(() => renewing.delete(file.videoId));
   };
+
+  // The same answers for files already in memory, given before routing (platform/http/fast-path.ts):
+  // anything else (a miss, an expired file, a malformed id or query) is routed to the handler below.
+  if (files) {
+    app.fastPath.add({
+      url: '/v1/videos/:id/placement-file',
+      answer(request, path, query) {
+        const id = FILE_PATH.exec(path)?.[1];
+        const vtt = query === 'format=vtt' ? true : query === '' || query === 'format=json' ? false : undefined;
+        if (id === undefined || vtt === undefined) return undefined;
+        const file = files.peek(id);
+        if (!file || Date.now() >= file.expiresAt) return undefined;
+        const etag = vtt ? file.vttEtag : file.jsonEtag;
+        const shared = { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED, etag, 'cache-control': CACHE_CONTROL };
+        if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return { status: 304, headers: shared };
+        return { status: 200, headers: { ...shared, 'content-type': vtt ? VTT_TYPE : JSON_TYPE }, body: vtt ? file.vtt : file.json };
+      },
+    });
+  }
 
   app.get(
     '/v1/videos/:id/placement-file',
@@ -90,7 +115,7 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
       reply.header('etag', etag).header('cache-control', CACHE_CONTROL);
       // A 304 has no body (nor content-type/length): a client reads the headers and reuses what it has.
       if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return (reply.code(304) as FastifyReply).send();
-      return reply.type(vtt ? 'text/vtt; charset=utf-8' : 'application/json; charset=utf-8').send(vtt ? file.vtt : file.json);
+      return reply.type(vtt ? VTT_TYPE : JSON_TYPE).send(vtt ? file.vtt : file.json);
     },
   );
 

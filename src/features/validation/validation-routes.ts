@@ -1,17 +1,28 @@
 /** `POST /v1/videos/{id}/validations` (202 + Location) and `GET /v1/validation-runs/{id}` (the poll). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ReadCache } from '../../platform/cache/read-cache.js';
+import { listenForRowChanges } from '../../platform/cache/row-change-listener.js';
 import type { FeatureContext } from '../../platform/http/feature-routes.js';
 import { actorOf } from '../../platform/http/authenticate.js';
 import { IdParams, IdempotencyHeaders, commandOf, problems } from '../catalog/index.js';
 import { ValidationRequestBody, ValidationRunJson, runJson } from './validation-schemas.js';
+import type { ValidationRun } from './validation-model.js';
 import { getValidationRun, listValidationRuns, requestValidation } from './validation-use-cases.js';
 
 const tags = ['validation'];
 const security = [{ bearerAuth: [] }];
 
-export const validationRoutes: FastifyPluginAsyncTypebox<FeatureContext> = async (app, { database }) => {
+/** The longest a cached run is served, whatever happens to its invalidations. */
+const RUN_CACHE_TTL_MS = 60_000;
+
+export const validationRoutes: FastifyPluginAsyncTypebox<FeatureContext> = async (app, { config, database, logger }) => {
   const deps = { db: database.db };
+  // The poll's read cache: a run is dropped when the validator moves it (running, then completed
+  // with video.validation_completed, or failed), by the row change its commit announces (migration 0015).
+  const runs = config.readCacheSize > 0 ? new ReadCache<ValidationRun>({ maxEntries: config.readCacheSize, ttlMs: RUN_CACHE_TTL_MS }) : undefined;
+  const listener = runs ? await listenForRowChanges(database, { caches: { validation_runs: runs }, logger }) : undefined;
+  app.addHook('onClose', async () => listener?.close());
 
   app.post(
     '/v1/videos/:id/validations',
@@ -51,7 +62,7 @@ export const validationRoutes: FastifyPluginAsyncTypebox<FeatureContext> = async
         params: IdParams, response: { 200: ValidationRunJson, ...problems(400, 401, 404, 422, 429) },
       },
     },
-    async (request) => runJson(await getValidationRun(deps, actorOf(request), request.params.id)),
+    async (request) => runJson(await getValidationRun(deps, actorOf(request), request.params.id, runs)),
   );
 
   app.get(

@@ -8,6 +8,7 @@ import { DomainError, notFound } from '../../platform/errors.js';
 import { appendEvents } from '../../platform/events/event-log.js';
 import type { Actor } from '../../platform/events/command-context.js';
 import type { Executor } from '../../platform/db/schema.js';
+import type { RowCache } from '../../platform/cache/row-cache.js';
 import { DEFAULT_VALIDATION_OPTIONS, type ValidationOptions, type ValidationRun } from './validation-model.js';
 import { ValidationEventTypes } from './validation-events.js';
 import { findRun, insertRun, latestRuns, loadSnapshot, moveRun } from './validation-repository.js';
@@ -37,9 +38,12 @@ export async function requestValidation(
   });
 }
 
-/** A run is seen by whoever may see its video; NOT_FOUND otherwise (also when the video was deleted). */
-export async function getValidationRun(deps: CatalogDeps, actor: Actor, id: string): Promise<ValidationRun> {
-  const run = await findRun(deps.db, id);
+/**
+ * A run is seen by whoever may see its video; NOT_FOUND otherwise (also when the video was deleted).
+ * With `runs`, the run is read through the API's read cache (the video's access is checked each time).
+ */
+export async function getValidationRun(deps: CatalogDeps, actor: Actor, id: string, runs?: RowCache<ValidationRun>): Promise<ValidationRun> {
+  const run = runs ? await runs.read(id, () => findRun(deps.db, id)) : await findRun(deps.db, id);
   if (!run) throw notFound('validation run', id);
   try {
     await getVideo(deps, actor, run.videoId);

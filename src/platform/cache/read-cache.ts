@@ -45,6 +45,14 @@ export class ReadCache<V extends object> implements RowCache<V> {
     return row;
   }
 
+  /** The cached row if there is one, without loading (a synchronous read for the HTTP fast path); counted as a hit. */
+  peek(id: string): V | undefined {
+    if (!this.#live) return undefined;
+    const hit = this.#rows.get(id);
+    if (hit !== undefined) this.stats.hits++;
+    return hit;
+  }
+
   invalidate(id: string): void {
     this.#generation++;
     this.#rows.delete(id);

@@ -7,9 +7,10 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import { connectionConfig } from './iam-auth.js';
+import { CommittedWrites, watchCommittedWrites } from './committed-writes.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import { preparedStatementName } from './prepared-statements.js';
 import type { DataDirLock } from './data-dir-lock.js';
@@ -52,6 +53,14 @@ export const typeParsers: Record<number, (value: string) => unknown> = {
   [OID.date]: identity,
   [OID.numeric]: identity,
 };
+
+/** A Kysely whose driver reports this process's committed writes (committed-writes.ts: the relay's wake). */
+function watchedKysely(dialect: Dialect): Kysely<Database> {
+  const writes = new CommittedWrites();
+  const db = new Kysely<Database>({ dialect: writes.wrap(dialect) });
+  watchCommittedWrites(db, writes);
+  return db;
+}
 
 export interface PgliteOptions {
   /** Directory to persist into; omit for an in-memory database. */
@@ -127,7 +136,7 @@ export async function initPgliteDataDir(dataDir: string): Promise<boolean> {
 }
 
 export function fromPglite(pglite: PGlite): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
+  const db = watchedKysely(new PgliteDialect(pglite));
   return {
     db,
     engine: 'pglite',
@@ -298,7 +307,7 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
     });
   });
   const reported = new WeakSet<pg.PoolClient>();
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = watchedKysely(new PostgresDialect({ pool }));
   return {
     db,
     engine: 'postgres',

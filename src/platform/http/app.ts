@@ -3,7 +3,6 @@
  * feature's routes from `deps.features`). src/entry/app.ts builds it with every feature;
  * tests call that and `inject`; entry/process/start-runtime.ts adds listening and shutdown.
  */
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -32,6 +31,7 @@ import { openApi } from './openapi.js';
 import { routeTable } from './route-table.js';
 import { idempotency } from './idempotency.js';
 import type { FeatureRoutes } from './feature-routes.js';
+import { FastPath, requestIdOf } from './fast-path.js';
 
 export interface AppDependencies {
   config: Config;
@@ -51,8 +51,6 @@ export interface AppDependencies {
 
 /** The application with its type provider: routes infer their types from TypeBox schemas. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
-
-const REQUEST_ID = /^[\w\-.:]{1,128}$/;
 
 /**
  * The request log: one line per request, when it completes, instead of Fastify's
@@ -76,13 +74,21 @@ const trustHops = (hops: number) => (hops === 0 ? false : (_address: string, hop
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const constraints = Object.assign({}, ...deps.features.map((f) => f.constraints ?? {})) as ConstraintTable;
+  // Public cacheable reads a feature answers from memory before routing (fast-path.ts);
+  // with a rate limit on, every request is routed so that the limiter counts it.
+  const trustProxy = deps.config.trustProxy;
+  const fastPath = new FastPath({
+    logger: deps.logger,
+    ...(deps.events?.metrics ? { metrics: deps.events.metrics } : {}),
+    enabled: deps.config.rateLimit.max === 0,
+    corsOrigins: deps.config.corsOrigins,
+    trustsProxies: typeof trustProxy === 'number' ? trustProxy > 0 : trustProxy.length > 0,
+  });
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Echo a sane client-sent x-request-id, otherwise make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
+    serverFactory: fastPath.serverFactory(),
     bodyLimit: deps.config.bodyLimitBytes,
     logController: new OneLineRequestLog(),
     // The client address (rate limits, logs) from x-forwarded-for only when set to trust the proxies in front.
@@ -100,6 +106,11 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.decorate('fastPath', fastPath);
+  app.addHook('preClose', (done) => {
+    fastPath.close();
+    done();
+  });
   app.addSchema(ProblemSchema);
   jsonBodies(app);
 

@@ -26,6 +26,7 @@ import type { CloudEvent } from '../events/cloud-event.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { PostgresBus, publishIn, wakeLocalSubscribers } from '../bus/postgres/postgres-bus.js';
 import { asBackgroundWork } from '../db/connect.js';
+import { onCommittedWrite } from '../db/committed-writes.js';
 import { toCloudEvent, type OutboxRow } from '../events/event-log.js';
 import type { Database } from '../db/schema.js';
 import { IdlePoller, OutageLog } from '../logging/polling.js';
@@ -58,6 +59,7 @@ export class OutboxRelay {
   #running = false;
   #loop: Promise<void> | undefined;
   #leader = false;
+  #unwatch: (() => void) | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -75,6 +77,12 @@ export class OutboxRelay {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    // Events this process commits wake the relay at once (any use case, consumer or
+    // tool: the database driver sees the commit); other processes' are found by polling.
+    // The wake waits for the committing caller's own continuation: on PGlite the relay's
+    // batch would otherwise take the one session before the request that committed can
+    // finish (and answer), and the file it made waits behind every consumer's work.
+    this.#unwatch = onCommittedWrite(this.db, 'event_log', () => void setImmediate(() => this.#poller.wake()));
     // Batches run under the background query budget, not a request's.
     this.#loop = asBackgroundWork(() => this.#run());
   }
@@ -83,6 +91,8 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#poller.wake();
     await this.#loop;
     await this.db
@@ -95,7 +105,7 @@ export class OutboxRelay {
     this.#leader = false;
   }
 
-  /** Nudges an idle relay (e.g. after a commit in this process). */
+  /** Nudges an idle relay (commits of this process do it themselves, see `start`). */
   wake(): void {
     this.#poller.wake();
   }
@@ -132,7 +142,7 @@ export class OutboxRelay {
         if (error instanceof LeaseLost) return false;
         throw error;
       });
-      if (moved) wakeLocalSubscribers(this.db);
+      if (moved) wakeLocalSubscribers(this.db, events);
       else this.#lostLease();
       return moved ? rows.length : -1;
     }

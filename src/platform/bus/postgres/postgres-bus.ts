@@ -55,8 +55,8 @@ export interface QueueStats {
 }
 
 
-/** Pollers of this process, per database, woken after each publish. */
-const localPollers = new WeakMap<object, Set<IdlePoller>>();
+/** Pollers of this process, per database, with the event types each subscribed to: woken after a publish of one of them. */
+const localPollers = new WeakMap<object, Map<IdlePoller, ReadonlySet<string>>>();
 
 export class PostgresBus implements EventBus {
   readonly name = 'postgres';
@@ -74,7 +74,7 @@ export class PostgresBus implements EventBus {
   async publish(events: readonly CloudEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.db.transaction().execute((tx) => publishIn(tx, events));
-    this.#wakeLocal();
+    wakeLocalSubscribers(this.db, events);
   }
 
   async subscribe(options: SubscribeOptions, handler: Handler): Promise<Subscription> {
@@ -109,7 +109,7 @@ export class PostgresBus implements EventBus {
       localPollers.get(this.db)?.delete(subscription.poller);
     });
     this.#subscriptions.add(subscription);
-    this.#pollers().add(subscription.poller);
+    this.#pollers().set(subscription.poller, new Set(options.types));
     subscription.start();
     return subscription;
   }
@@ -140,17 +140,13 @@ export class PostgresBus implements EventBus {
     return Number(result.numAffectedRows ?? 0);
   }
 
-  #pollers(): Set<IdlePoller> {
-    let set = localPollers.get(this.db);
-    if (!set) {
-      set = new Set();
-      localPollers.set(this.db, set);
+  #pollers(): Map<IdlePoller, ReadonlySet<string>> {
+    let pollers = localPollers.get(this.db);
+    if (!pollers) {
+      pollers = new Map();
+      localPollers.set(this.db, pollers);
     }
-    return set;
-  }
-
-  #wakeLocal(): void {
-    for (const poller of localPollers.get(this.db) ?? []) poller.wake();
+    return pollers;
   }
 }
 
@@ -174,7 +170,17 @@ export async function publishIn(tx: Kysely<Database>, events: readonly CloudEven
     ORDER BY i.ord, s.consumer`.execute(tx);
 }
 
-/** Wakes pollers of this process after a commit made outside `PostgresBus.publish`. */
-export function wakeLocalSubscribers(db: object): void {
-  for (const poller of localPollers.get(db) ?? []) poller.wake();
+/**
+ * Wakes the pollers of this process that subscribed to one of the events' types (all of
+ * them without `events`), after a commit made outside `PostgresBus.publish`. The others
+ * would claim nothing: on PGlite each claim is a transaction on the one session, so
+ * waking them only puts the woken consumers' claims behind theirs.
+ */
+export function wakeLocalSubscribers(db: object, events?: readonly CloudEvent[]): void {
+  const pollers = localPollers.get(db);
+  if (!pollers) return;
+  const types = events && new Set(events.map((e) => e.type));
+  for (const [poller, subscribed] of pollers) {
+    if (!types || [...types].some((type) => subscribed.has(type))) poller.wake();
+  }
 }

@@ -16,6 +16,7 @@ import * as m0010 from './0010-video-analysis.js';
 import * as m0011 from './0011-archived-partitions.js';
 import * as m0012 from './0012-ingest-batch-payload.js';
 import * as m0014 from './0014-list-pages.js';
+import * as m0015 from './0015-validation-run-notifications.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-catalog': m0001,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011-archived-partitions': m0011,
   '0012-ingest-batch-payload': m0012,
   '0014-list-pages': m0014,
+  '0015-validation-run-notifications': m0015,
 };
