@@ -26,6 +26,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { ESM_BANNER } from './esm-banner.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'dist/service');
@@ -40,15 +41,6 @@ const ENTRIES = ['src/entry/main.ts', 'src/entry/cli/main.ts'];
  */
 const EXTERNAL = ['@electric-sql/pglite', '@fastify/swagger', '@fastify/swagger-ui', 'pino', 'pg-native', 'supports-color'];
 
-/** What the CommonJS packages in the bundle expect: `require`, `__filename`, `__dirname`. */
-const BANNER = [
-  "import { createRequire as __nedliaCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __nedliaFileUrlToPath } from 'node:url';",
-  "import { dirname as __nedliaDirname } from 'node:path';",
-  'const require = __nedliaCreateRequire(import.meta.url);',
-  'const __filename = __nedliaFileUrlToPath(import.meta.url);',
-  'const __dirname = __nedliaDirname(__filename);',
-].join('\n');
 
 /** A lock older than this was left by a build that died: taken over. */
 const STALE_LOCK_MS = 120_000;
@@ -126,7 +118,7 @@ async function build(hash) {
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    banner: { js: BANNER },
+    banner: { js: ESM_BANNER },
     // Bundling renames colliding top-level names; classes and functions keep theirs.
     keepNames: true,
     sourcemap: 'linked',

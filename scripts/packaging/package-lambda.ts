@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { zip } from './zip-writer.js';
+import { ESM_BANNER } from '../esm-banner.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LAMBDA_SRC = path.join(ROOT, 'src/entry/lambda');
@@ -106,15 +107,6 @@ const swaggerStatic: Plugin = {
   },
 };
 
-const BANNER = [
-  "import { createRequire as __nedliaCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __nedliaFileUrlToPath } from 'node:url';",
-  "import { dirname as __nedliaDirname } from 'node:path';",
-  // What CommonJS packages expect: `require`, and `__dirname`/`__filename` (the bundle's).
-  'const require = __nedliaCreateRequire(import.meta.url);',
-  'const __filename = __nedliaFileUrlToPath(import.meta.url);',
-  'const __dirname = __nedliaDirname(__filename);',
-].join('\n');
 
 /** `node_modules/a/node_modules/@b/c/lib/x.js` → `node_modules/a/node_modules/@b/c`. */
 function packageDirOf(input: string): string | undefined {
@@ -180,7 +172,7 @@ export async function buildLambdaBundles(options: BuildOptions = {}): Promise<La
       // Optional packages probed for inside a try (pg's native binding; `debug` looks for
       // supports-color, a development dependency here): absent in the bundle, as in production.
       external: ['pg-native', 'supports-color'],
-      banner: { js: BANNER },
+      banner: { js: ESM_BANNER },
       plugins: [noPglite, noBrokerClients, swaggerStatic],
     });
     const packages = await checkInputs(entry.name, result.metafile);

@@ -21,7 +21,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Engine } from '../db/connect.js';
-import { lockPartitions, partitionEnd } from '../db/partitions.js';
+import { listPartitionsOf, lockPartitions, partitionEnd } from '../db/partitions.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { ArchiveError, MANIFEST_FORMAT, MANIFEST_VERSION, archiveKeys, assertIdentifier, parseManifest, type ArchiveManifest } from './archive-manifest.js';
 import { tableShape, verifyArchive, writeArchive, type WrittenArchive } from './archive-file.js';
@@ -106,12 +106,7 @@ export async function plannedPartitions(db: Kysely<Database>, policies: readonly
   for (const policy of policies) {
     assertIdentifier(policy.table, 'table');
     const cutoff = now.getTime() - policy.retentionDays * DAY_MS;
-    const { rows } = await sql<{ name: string }>`
-      SELECT c.relname AS name FROM pg_inherits i
-      JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-      WHERE p.relname = ${policy.table} AND p.relnamespace = current_schema()::regnamespace
-      ORDER BY c.relname`.execute(db);
-    for (const { name } of rows) {
+    for (const name of await listPartitionsOf(db, policy.table)) {
       const end = partitionEnd(name);
       if (!end || !/^\d{4}_\d{2}$/.test(name.slice(policy.table.length + 1)) || end.getTime() > cutoff) continue;
       planned.push({ table: policy.table, partition: name, range: { from: monthBefore(end), to: end }, state: 'attached' });

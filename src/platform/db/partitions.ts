@@ -61,7 +61,7 @@ export async function ensureEventLogPartitions(
 /** `ensureEventLogPartitions` for any tables partitioned by month, in one transaction. */
 export async function ensureMonthlyPartitions(db: AnyKysely, tables: readonly string[], now: Date = new Date(), monthsAhead = 3): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`.execute(tx);
+    await lockPartitions(tx);
     await sql.raw(tables.map((table) => monthPartitionsDdl(now, monthsAhead + 1, table)).join('\n')).execute(tx);
   });
 }
@@ -77,18 +77,23 @@ export async function lockPartitions(tx: AnyKysely): Promise<void> {
 /** Drops one partition, under the same lock as the creations. */
 export async function dropPartition(db: AnyKysely, name: string): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`.execute(tx);
+    await lockPartitions(tx);
     await sql.raw(`DROP TABLE IF EXISTS ${name}`).execute(tx);
   });
 }
 
-/** Names of the existing partitions of `event_log`, oldest first. */
-export async function listEventLogPartitions(db: AnyKysely): Promise<string[]> {
+/** Names of the existing (attached) partitions of `table`, oldest first. */
+export async function listPartitionsOf(db: AnyKysely, table: string): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_inherits i
     JOIN pg_class c ON c.oid = i.inhrelid
     JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname = 'event_log' AND p.relnamespace = current_schema()::regnamespace
+    WHERE p.relname = ${table} AND p.relnamespace = current_schema()::regnamespace
     ORDER BY c.relname`.execute(db);
   return rows.map((r) => r.name);
+}
+
+/** Names of the existing partitions of `event_log`, oldest first. */
+export function listEventLogPartitions(db: AnyKysely): Promise<string[]> {
+  return listPartitionsOf(db, 'event_log');
 }

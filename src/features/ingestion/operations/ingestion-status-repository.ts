@@ -1,6 +1,7 @@
 /** What `GET /v1/admin/ingestion` and `/metrics` report, and the hourly housekeeping. */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.js';
+import { listPartitionsOf } from '../../../platform/db/partitions.js';
 
 export interface IngestionLag {
   consumer: string;
@@ -25,14 +26,13 @@ export async function matcherLag(db: Kysely<Database>, consumer: string): Promis
   };
 }
 
-/** Names of the raw tables' partitions, oldest first. */
+/** Names of the raw tables' partitions, in name order (each table's oldest first). */
 export async function listPartitions(db: Kysely<Database>): Promise<{ table: string; name: string }[]> {
-  const { rows } = await sql<{ parent: string; name: string }>`
-    SELECT p.relname AS parent, c.relname AS name FROM pg_inherits i
-    JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname IN ('playback_events', 'playback_charges') AND p.relnamespace = current_schema()::regnamespace
-    ORDER BY c.relname`.execute(db);
-  return rows.map((r) => ({ table: r.parent, name: r.name }));
+  const out: { table: string; name: string }[] = [];
+  for (const table of ['playback_charges', 'playback_events']) {
+    for (const name of await listPartitionsOf(db, table)) out.push({ table, name });
+  }
+  return out;
 }
 
 export async function countDedupIds(db: Kysely<Database>): Promise<number> {

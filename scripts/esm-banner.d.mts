@@ -1,0 +1,2 @@
+/** See esm-banner.mjs. */
+export declare const ESM_BANNER: string;
