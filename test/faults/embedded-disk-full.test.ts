@@ -33,9 +33,21 @@ afterAll(async () => {
 
 const filler = () => path.join(mountPoint, 'filler');
 
+/**
+ * Fills the file system but a few KiB. The running service writes too (its WAL), so the
+ * space read a moment ago may be gone when the file is allocated: then read it again and
+ * leave a little more.
+ */
 function fillDisk(): void {
-  const free = Number(execFileSync('df', ['--output=avail', '-B1', mountPoint]).toString().split('\n')[1]);
-  execFileSync('fallocate', ['-l', String(Math.max(4096, free - 4096)), filler()]);
+  for (let attempt = 1; ; attempt++) {
+    const free = Number(execFileSync('df', ['--output=avail', '-B1', mountPoint]).toString().split('\n')[1]);
+    try {
+      execFileSync('fallocate', ['-l', String(Math.max(4096, free - 4096 * attempt ** 2)), filler()], { stdio: 'pipe' });
+      return;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
 }
 
 async function status(url: string, token: string, id: string): Promise<number> {
