@@ -3,13 +3,13 @@
  * and cacheable, open to every origin. Served from memory: each API process keeps the
  * files it served (both forms) by video, dropped when `placement_files` changes
  * (migration 0007's notification, from whichever process wrote), so the hot path
- * touches neither the catalog tables nor storage. A miss reads one `placement_files`
- * row and the two objects. A file whose campaign dates passed (a campaign ended, or
+ * touches neither the catalog tables nor storage, and does not count against the
+ * caller's rate limit. A miss reads one `placement_files` row and the two objects. A file whose campaign dates passed (a campaign ended, or
  * one started) is served while its renewal is asked for, once. Also `GET /v1/schemas/placement-file.json`, the format's
  * JSON Schema.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ReadCache } from '../../platform/cache/read-cache.js';
 import { listenForRowChanges } from '../../platform/cache/row-change-listener.js';
@@ -64,6 +64,20 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
       .finally(() => renewing.delete(file.videoId));
   };
 
+  const isFresh = (file: ServedFile) => Date.now() < file.expiresAt;
+  /**
+   * A file this process holds in memory is answered without counting against the
+   * caller's rate limit, routed or not: the answer does no work the limit protects
+   * (nothing is read), and a per-address limit would refuse viewers who share one
+   * address (a carrier's NAT) on a popular video. Reads that go to the database (a
+   * miss, an expired file) are counted as every other request.
+   */
+  const servedFromMemory = (request: FastifyRequest) => {
+    const id = (request.params as { id?: unknown }).id;
+    const file = files && typeof id === 'string' ? files.find(id) : undefined;
+    return file !== undefined && isFresh(file);
+  };
+
   // The same answers for files already in memory, given before routing (platform/http/fast-path.ts):
   // anything else (a miss, an expired file, a malformed id or query) is routed to the handler below.
   if (files) {
@@ -74,7 +88,7 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
         const vtt = query === 'format=vtt' ? true : query === '' || query === 'format=json' ? false : undefined;
         if (id === undefined || vtt === undefined) return undefined;
         const file = files.peek(id);
-        if (!file || Date.now() >= file.expiresAt) return undefined;
+        if (!file || !isFresh(file)) return undefined;
         const etag = vtt ? file.vttEtag : file.jsonEtag;
         const shared = { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED, etag, 'cache-control': CACHE_CONTROL };
         if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return { status: 304, headers: shared };
@@ -86,6 +100,7 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
   app.get(
     '/v1/videos/:id/placement-file',
     {
+      config: { rateLimit: { allowList: servedFromMemory } },
       schema: {
         tags, summary: 'Read the placement file of a video (public, for the video SDK)',
         description:

@@ -53,6 +53,11 @@ export class ReadCache<V extends object> implements RowCache<V> {
     return hit;
   }
 
+  /** The cached row if there is one, without loading, counting or refreshing its recency (a check before a read). */
+  find(id: string): V | undefined {
+    return this.#live ? this.#rows.peek(id) : undefined;
+  }
+
   invalidate(id: string): void {
     this.#generation++;
     this.#rows.delete(id);

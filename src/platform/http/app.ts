@@ -74,13 +74,11 @@ const trustHops = (hops: number) => (hops === 0 ? false : (_address: string, hop
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const constraints = Object.assign({}, ...deps.features.map((f) => f.constraints ?? {})) as ConstraintTable;
-  // Public cacheable reads a feature answers from memory before routing (fast-path.ts);
-  // with a rate limit on, every request is routed so that the limiter counts it.
+  // Public cacheable reads a feature answers from memory before routing (fast-path.ts).
   const trustProxy = deps.config.trustProxy;
   const fastPath = new FastPath({
     logger: deps.logger,
     ...(deps.events?.metrics ? { metrics: deps.events.metrics } : {}),
-    enabled: deps.config.rateLimit.max === 0,
     corsOrigins: deps.config.corsOrigins,
     trustsProxies: typeof trustProxy === 'number' ? trustProxy > 0 : trustProxy.length > 0,
   });

@@ -12,11 +12,12 @@
  * request id (`x-request-id`, echoed when sane, `requestIdOf`), `Vary: Origin` when
  * CORS origins are configured (the kernel's CORS adds it to every response), the
  * request metrics under the route's pattern, and the one request log line. The
- * route's own headers come from its `FastRoute`. The fast path stands aside (every
- * request is routed) while a rate limit is on, since the limiter must count each
- * request and add its headers; and per request when the log line would need a client
- * address read through trusted proxies. While the app closes, requests are routed
- * too (Fastify answers 503).
+ * route's own headers come from its `FastRoute`. A fast route answers only what its
+ * routed twin lets through the rate limiter uncounted (an answer from memory: see the
+ * route's `allowList`), so neither path counts it nor adds rate-limit headers. The
+ * fast path stands aside per request when the log line would need a client address
+ * read through trusted proxies. While the app closes, requests are routed too
+ * (Fastify answers 503).
  *
  * Requests made with `app.inject` (tests, the Lambda adapter) never reach the HTTP
  * server, so they always take the routed path: the routed path is the reference the
@@ -46,7 +47,8 @@ export interface FastRoute {
   url: string;
   /**
    * The answer to a GET of `path` (`query` without its `?`), exactly as the routed
-   * handler would give it, or undefined to leave the request to the router.
+   * handler would give it, or undefined to leave the request to the router. Only
+   * answers the rate limiter would let through uncounted (see above).
    */
   answer(request: IncomingMessage, path: string, query: string): FastAnswer | undefined;
 }
@@ -54,8 +56,6 @@ export interface FastRoute {
 export interface FastPathOptions {
   logger: Logger;
   metrics?: Metrics;
-  /** Off: every request is routed (a rate limit is on, see above). */
-  enabled: boolean;
   /** The kernel answers with `Vary: Origin` when CORS origins are configured. */
   corsOrigins: readonly string[];
   /** Client addresses come through trusted proxies: the log line's address is the router's to work out. */
@@ -119,7 +119,7 @@ export class FastPath {
 
   /** Answers the request when a fast route does; false leaves it to the router. */
   #answer(request: IncomingMessage, response: ServerResponse): boolean {
-    if (!this.#open || !this.options.enabled || request.method !== 'GET' || this.#routes.length === 0) return false;
+    if (!this.#open || request.method !== 'GET' || this.#routes.length === 0) return false;
     const started = performance.now();
     const logs = this.options.logger.isLevelEnabled('info');
     if (logs && this.options.trustsProxies) return false;
