@@ -324,6 +324,9 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
         keepAliveInitialDelayMillis: 10_000,
       });
       let ended = false;
+      // Until LISTEN is in place a failure is the caller's rejected promise, not a loss:
+      // reporting both would have the caller reconnect twice.
+      let listening = false;
       const heartbeat: { timer?: NodeJS.Timeout } = {};
       const lose = (error: Error) => {
         if (ended) return;
@@ -332,7 +335,7 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
         // The socket may be stalled: do not wait for a goodbye that cannot arrive.
         (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
         client.end().catch(() => undefined);
-        onLost(error);
+        if (listening) onLost(error);
       };
       client.on('notification', (message) => {
         if (message.channel === channel) onPayload(message.payload ?? '');
@@ -342,6 +345,8 @@ export function openPostgres(options: PostgresOptions): DatabaseHandle {
       try {
         await client.connect();
         await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+        if (ended) throw new Error('the listening connection closed while it was being opened');
+        listening = true;
       } catch (error) {
         ended = true;
         (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
