@@ -4,9 +4,10 @@
  * files it served (both forms) by video, dropped when `placement_files` changes
  * (migration 0007's notification, from whichever process wrote), so the hot path
  * touches neither the catalog tables nor storage, and does not count against the
- * caller's rate limit. A miss reads one `placement_files` row and the two objects. A file whose campaign dates passed (a campaign ended, or
- * one started) is served while its renewal is asked for, once. Also `GET /v1/schemas/placement-file.json`, the format's
- * JSON Schema.
+ * caller's rate limit. A miss reads one `placement_files` row and the two objects. A
+ * file whose campaign dates passed (a campaign ended, or one started) is served while
+ * its renewal is asked for, once. Also `GET /v1/schemas/placement-file.json`, the
+ * format's JSON Schema.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
