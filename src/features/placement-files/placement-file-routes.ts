@@ -65,7 +65,8 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
       .finally(() => renewing.delete(file.videoId));
   };
 
-  const isFresh = (file: ServedFile) => Date.now() < file.expiresAt;
+  /** The file held in memory, unless the calendar made it stale (then it is read and renewed). */
+  const fresh = (file: ServedFile | undefined) => (file !== undefined && Date.now() < file.expiresAt ? file : undefined);
   /**
    * A file this process holds in memory is answered without counting against the
    * caller's rate limit, routed or not: the answer does no work the limit protects
@@ -75,8 +76,7 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
    */
   const servedFromMemory = (request: FastifyRequest) => {
     const id = (request.params as { id?: unknown }).id;
-    const file = files && typeof id === 'string' ? files.find(id) : undefined;
-    return file !== undefined && isFresh(file);
+    return files !== undefined && typeof id === 'string' && fresh(files.find(id)) !== undefined;
   };
 
   // The same answers for files already in memory, given before routing (platform/http/fast-path.ts):
@@ -88,8 +88,8 @@ export const placementFileRoutes: FastifyPluginAsyncTypebox<FeatureContext> = as
         const id = FILE_PATH.exec(path)?.[1];
         const vtt = query === 'format=vtt' ? true : query === '' || query === 'format=json' ? false : undefined;
         if (id === undefined || vtt === undefined) return undefined;
-        const file = files.peek(id);
-        if (!file || !isFresh(file)) return undefined;
+        const file = fresh(files.peek(id));
+        if (!file) return undefined;
         const etag = vtt ? file.vttEtag : file.jsonEtag;
         const shared = { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED, etag, 'cache-control': CACHE_CONTROL };
         if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return { status: 304, headers: shared };
